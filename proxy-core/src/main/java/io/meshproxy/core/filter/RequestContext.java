@@ -1,0 +1,158 @@
+package io.meshproxy.core.filter;
+
+import io.meshproxy.core.http.ResponseFlag;
+import java.net.InetSocketAddress;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * What the mesh knows about one request besides the request itself: where it came from, the event loop it
+ * runs on, and what happened to it (route, upstream host, response flags) for logs and metrics.
+ * Belongs to the request's event loop; not thread-safe.
+ */
+public final class RequestContext {
+    private final String listenerName;
+    private final String protocol;
+    private final InetSocketAddress remoteAddress;
+    private final InetSocketAddress localAddress;
+    private final ScheduledExecutorService eventLoop;
+    private final long startNanos;
+    private final boolean secure;
+    private String requestId;
+    private String routeName;
+    private String upstreamCluster;
+    private String upstreamHost;
+    private int flags;
+    private String details;
+    private Map<String, Object> attributes;
+
+    /**
+     * @param listenerName the listener that accepted the request ("in-process" for the client)
+     * @param protocol HTTP/1.1, HTTP/2 or in-process
+     * @param remoteAddress the downstream peer; null in-process
+     * @param localAddress the listener's address; null in-process
+     * @param eventLoop the request's event loop: callbacks and timers of this request run there
+     */
+    public RequestContext(String listenerName, String protocol, InetSocketAddress remoteAddress,
+            InetSocketAddress localAddress, boolean secure, ScheduledExecutorService eventLoop, long startNanos) {
+        this.listenerName = listenerName;
+        this.protocol = protocol;
+        this.remoteAddress = remoteAddress;
+        this.localAddress = localAddress;
+        this.secure = secure;
+        this.eventLoop = eventLoop;
+        this.startNanos = startNanos;
+    }
+
+    public String listenerName() {
+        return listenerName;
+    }
+
+    public String protocol() {
+        return protocol;
+    }
+
+    public InetSocketAddress remoteAddress() {
+        return remoteAddress;
+    }
+
+    public InetSocketAddress localAddress() {
+        return localAddress;
+    }
+
+    /** Whether the downstream connection is TLS. */
+    public boolean secure() {
+        return secure;
+    }
+
+    /** The event loop of this request; schedule timers here, never block it. */
+    public ScheduledExecutorService eventLoop() {
+        return eventLoop;
+    }
+
+    /** {@link System#nanoTime()} when the request headers arrived. */
+    public long startNanos() {
+        return startNanos;
+    }
+
+    /** The {@code x-request-id}, once the request-id filter has run. */
+    public String requestId() {
+        return requestId;
+    }
+
+    public void requestId(String requestId) {
+        this.requestId = requestId;
+    }
+
+    public String routeName() {
+        return routeName;
+    }
+
+    public void routeName(String routeName) {
+        this.routeName = routeName;
+    }
+
+    public String upstreamCluster() {
+        return upstreamCluster;
+    }
+
+    public void upstreamCluster(String upstreamCluster) {
+        this.upstreamCluster = upstreamCluster;
+    }
+
+    /** host:port of the upstream endpoint of the last attempt. */
+    public String upstreamHost() {
+        return upstreamHost;
+    }
+
+    public void upstreamHost(String upstreamHost) {
+        this.upstreamHost = upstreamHost;
+    }
+
+    public void addResponseFlag(ResponseFlag flag) {
+        flags |= 1 << flag.ordinal();
+    }
+
+    public boolean hasResponseFlag(ResponseFlag flag) {
+        return (flags & (1 << flag.ordinal())) != 0;
+    }
+
+    /** The flags as Envoy prints them: comma-separated, or "-" when none. */
+    public String responseFlags() {
+        if (flags == 0) {
+            return "-";
+        }
+        StringBuilder sb = new StringBuilder();
+        for (ResponseFlag f : ResponseFlag.values()) {
+            if (hasResponseFlag(f)) {
+                if (sb.length() > 0) {
+                    sb.append(',');
+                }
+                sb.append(f.name());
+            }
+        }
+        return sb.toString();
+    }
+
+    /** Envoy-style response code details ("via_upstream", "route_not_found", ...). */
+    public String responseCodeDetails() {
+        return details;
+    }
+
+    public void responseCodeDetails(String details) {
+        this.details = details;
+    }
+
+    @SuppressWarnings("unchecked")
+    public <T> T attribute(String key) {
+        return attributes == null ? null : (T) attributes.get(key);
+    }
+
+    public void attribute(String key, Object value) {
+        if (attributes == null) {
+            attributes = new HashMap<>(4);
+        }
+        attributes.put(key, value);
+    }
+}
