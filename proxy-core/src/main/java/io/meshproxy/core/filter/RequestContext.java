@@ -26,6 +26,8 @@ public final class RequestContext {
     private int flags;
     private String details;
     private Map<String, Object> attributes;
+    private java.util.List<Runnable> cancelCallbacks;
+    private boolean cancelled;
 
     /**
      * @param listenerName the listener that accepted the request ("in-process" for the client)
@@ -142,6 +144,41 @@ public final class RequestContext {
 
     public void responseCodeDetails(String details) {
         this.details = details;
+    }
+
+    /** Whether the downstream went away (or the request was otherwise abandoned) before it finished. */
+    public boolean isCancelled() {
+        return cancelled;
+    }
+
+    /**
+     * Runs {@code callback} on the event loop if the request is abandoned before it finishes (downstream
+     * disconnect, reset): whoever holds upstream resources for it releases them here. Runs at once if the
+     * request is already cancelled.
+     */
+    public void onCancel(Runnable callback) {
+        if (cancelled) {
+            callback.run();
+            return;
+        }
+        if (cancelCallbacks == null) {
+            cancelCallbacks = new java.util.ArrayList<>(2);
+        }
+        cancelCallbacks.add(callback);
+    }
+
+    /** Abandons the request: runs the cancel callbacks once. Called by the listener or client. */
+    public void cancel() {
+        if (cancelled) {
+            return;
+        }
+        cancelled = true;
+        if (cancelCallbacks != null) {
+            for (Runnable r : cancelCallbacks) {
+                r.run();
+            }
+            cancelCallbacks = null;
+        }
     }
 
     @SuppressWarnings("unchecked")

@@ -15,6 +15,20 @@ import java.util.Map;
  */
 public final class Headers implements Iterable<Map.Entry<String, String>> {
 
+    static {
+        io.meshproxy.core.internal.transport.HeadersBridge.install(new io.meshproxy.core.internal.transport.HeadersBridge.Access() {
+            @Override
+            public Headers wrap(io.netty.handler.codec.http.HttpHeaders headers) {
+                return new Headers(headers);
+            }
+
+            @Override
+            public io.netty.handler.codec.http.HttpHeaders unwrap(Headers headers) {
+                return headers.delegate;
+            }
+        });
+    }
+
     private final io.netty.handler.codec.http.HttpHeaders delegate;
 
     Headers(io.netty.handler.codec.http.HttpHeaders delegate) {
@@ -87,11 +101,6 @@ public final class Headers implements Iterable<Map.Entry<String, String>> {
     /** A deep copy. */
     public Headers copy() {
         return new Headers(delegate.copy());
-    }
-
-    /** Netty's view; for the transport adapters only (see {@code internal.transport.NettyHttp}). */
-    io.netty.handler.codec.http.HttpHeaders unwrap() {
-        return delegate;
     }
 
     @Override

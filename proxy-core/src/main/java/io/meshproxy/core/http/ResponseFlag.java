@@ -17,6 +17,8 @@ public enum ResponseFlag {
     UC("upstream connect error or disconnect/reset before headers. reset reason: connection termination"),
     /** Upstream stream reset by the peer before a response (503). */
     UR("upstream connect error or disconnect/reset before headers. reset reason: remote reset"),
+    /** Upstream protocol error: the upstream's response could not be parsed (502). */
+    UPE("upstream protocol error"),
     /** Upstream request timeout (504). */
     UT("upstream request timeout"),
     /** Retry limit exceeded (the last attempt's status). */

@@ -1,0 +1,41 @@
+package io.meshproxy.core.internal.transport;
+
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+
+/** Native epoll where it loads (Linux), NIO otherwise; {@code -Dmeshproxy.transport=nio} forces NIO. */
+public final class Transport {
+    private static final boolean EPOLL = !"nio".equalsIgnoreCase(System.getProperty("meshproxy.transport"))
+            && Epoll.isAvailable();
+
+    private Transport() {}
+
+    /** "epoll" or "nio". */
+    public static String name() {
+        return EPOLL ? "epoll" : "nio";
+    }
+
+    public static EventLoopGroup newGroup(int threads, String name) {
+        IoHandlerFactory factory = EPOLL ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name, true), factory);
+    }
+
+    public static Class<? extends ServerChannel> serverChannel() {
+        return EPOLL ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+    }
+
+    public static Class<? extends SocketChannel> socketChannel() {
+        return EPOLL ? EpollSocketChannel.class : NioSocketChannel.class;
+    }
+}

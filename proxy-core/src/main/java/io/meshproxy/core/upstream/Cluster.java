@@ -1,0 +1,134 @@
+package io.meshproxy.core.upstream;
+
+import io.meshproxy.core.config.ClusterConfig;
+import io.meshproxy.core.config.EndpointConfig;
+import io.meshproxy.core.config.SubsetConfig;
+import io.meshproxy.core.config.UpstreamProtocol;
+import io.meshproxy.core.filter.RequestContext;
+import io.meshproxy.core.http.HttpRequest;
+import io.meshproxy.core.http.HttpResponse;
+import io.meshproxy.core.internal.transport.EndpointPool;
+import io.meshproxy.core.internal.transport.Http1Pool;
+import io.meshproxy.core.internal.transport.Http2Pool;
+import io.meshproxy.core.internal.transport.UpstreamExchange;
+import io.netty.channel.EventLoop;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * The runtime of one cluster: its hosts (shared by all event loops), its subsets, and per event loop the
+ * load balancers and connection pools, so that picking a host and finding a connection take no lock and a
+ * request's upstream connection lives on the request's own event loop.
+ */
+public final class Cluster {
+    private final ClusterConfig config;
+    private final List<Host> hosts;
+    private final Map<String, List<Host>> subsets;
+    private final ConcurrentHashMap<ScheduledExecutorService, LoopState> loops = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    public Cluster(ClusterConfig config) {
+        this.config = config;
+        List<Host> hs = new ArrayList<>(config.endpoints().size());
+        for (EndpointConfig e : config.endpoints()) {
+            hs.add(new Host(e));
+        }
+        this.hosts = Collections.unmodifiableList(hs);
+        Map<String, List<Host>> ss = new HashMap<>();
+        for (SubsetConfig s : config.subsets()) {
+            List<Host> selected = new ArrayList<>();
+            for (Host h : hs) {
+                if (h.labels().entrySet().containsAll(s.labels().entrySet())) {
+                    selected.add(h);
+                }
+            }
+            ss.put(s.name(), Collections.unmodifiableList(selected));
+        }
+        this.subsets = ss;
+    }
+
+    public String name() {
+        return config.name();
+    }
+
+    public ClusterConfig config() {
+        return config;
+    }
+
+    public List<Host> hosts() {
+        return hosts;
+    }
+
+    /** The hosts of subset {@code name}; null for an undefined subset. */
+    public List<Host> subset(String name) {
+        return subsets.get(name);
+    }
+
+    /**
+     * Picks a healthy host of the cluster, or of {@code subset} when not null, with the balancer of the
+     * calling event loop. Null when none is healthy.
+     */
+    public Host pick(ScheduledExecutorService eventLoop, String subset) {
+        LoopState s = loop(eventLoop);
+        LoadBalancer lb = subset == null ? s.all : s.subsets.get(subset);
+        return lb == null ? null : lb.pick();
+    }
+
+    /**
+     * Sends {@code request} to {@code host} over this loop's pool; the future completes with the response head
+     * (its body streaming) or fails with a {@link io.meshproxy.core.http.LocalReplyException}.
+     *
+     * @param timeout the route timeout, zero for none
+     */
+    public CompletableFuture<HttpResponse> forward(RequestContext ctx, HttpRequest request, Host host,
+            Duration timeout) {
+        EventLoop loop = (EventLoop) ctx.eventLoop();
+        LoopState s = loop(loop);
+        EndpointPool pool = s.pools.get(host);
+        if (pool == null) {
+            pool = config.protocol() == UpstreamProtocol.HTTP2
+                    ? new Http2Pool(loop, host, config.connectTimeout(), config.idleTimeout())
+                    : new Http1Pool(loop, host, config.connectTimeout(), config.idleTimeout());
+            s.pools.put(host, pool);
+            if (closed) {
+                pool.close();
+            }
+        }
+        UpstreamExchange exchange = new UpstreamExchange(ctx, request, host, loop, timeout);
+        exchange.start(pool);
+        return exchange.response();
+    }
+
+    private LoopState loop(ScheduledExecutorService eventLoop) {
+        LoopState s = loops.get(eventLoop);
+        if (s == null) {
+            s = loops.computeIfAbsent(eventLoop, l -> new LoopState());
+        }
+        return s;
+    }
+
+    /** Closes every pool, each on its own event loop. */
+    public void close() {
+        closed = true;
+        loops.forEach((loop, state) -> loop.execute(() -> state.pools.values().forEach(EndpointPool::close)));
+    }
+
+    private final class LoopState {
+        final LoadBalancer all;
+        final Map<String, LoadBalancer> subsets = new HashMap<>();
+        final Map<Host, EndpointPool> pools = new IdentityHashMap<>();
+
+        LoopState() {
+            all = LoadBalancer.create(config.lbPolicy(), hosts);
+            Cluster.this.subsets.forEach((name, hs) -> subsets.put(name, LoadBalancer.create(config.lbPolicy(), hs)));
+        }
+    }
+}
