@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -140,15 +139,26 @@ class RoundRobinBalancerTest {
         assertTrue(firstDefault.size() > 1, "64 balancers all started at " + firstDefault);
     }
 
-    @Test
-    void weightedRestartsExactCyclesAfterAHealthChange() {
-        int[] weights = {4, 2, 1, 1};
-        List<Host> hosts = hosts(weights);
-        LoadBalancer lb = roundRobin(hosts, 11);
-        count(lb, 5); // somewhere mid-cycle
-        hosts.get(1).healthy(false);
-        Map<Host, Integer> counts = count(lb, 6 * 10);
-        assertEquals(Map.of(hosts.get(0), 40, hosts.get(2), 10, hosts.get(3), 10),
-                counts.entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue)));
+    @ParameterizedTest
+    @ValueSource(longs = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11})
+    void weightedRestartsExactCyclesAfterAHealthChange(long seed) {
+        List<Host> hosts = hosts(4, 2, 1, 1);
+        LoadBalancer lb = roundRobin(hosts, seed);
+        for (int midCycle = 1; midCycle < 8; midCycle++) {
+            count(lb, midCycle);
+            hosts.get(1).healthy(false);
+            // Every cycle of the remaining weight (6) is exact from the first pick after the change...
+            for (int cycle = 0; cycle < 3; cycle++) {
+                assertEquals(Map.of(hosts.get(0), 4, hosts.get(2), 1, hosts.get(3), 1), count(lb, 6),
+                        "seed " + seed + ", cycle " + cycle + " after the host went out");
+            }
+            count(lb, midCycle);
+            hosts.get(1).healthy(true);
+            // ...and so is every cycle of the full weight (8) once it is back.
+            for (int cycle = 0; cycle < 3; cycle++) {
+                assertEquals(Map.of(hosts.get(0), 4, hosts.get(1), 2, hosts.get(2), 1, hosts.get(3), 1),
+                        count(lb, 8), "seed " + seed + ", cycle " + cycle + " after the host came back");
+            }
+        }
     }
 }
