@@ -2,10 +2,17 @@ package io.meshproxy.core.upstream;
 
 import io.meshproxy.core.config.LbPolicy;
 import java.util.List;
+import java.util.random.RandomGenerator;
 
 /**
  * Picks a host for a request. One instance per event loop (and per cluster or subset), so a pick needs no
- * lock; it reads the shared {@link Host} counters. Unhealthy hosts are skipped.
+ * lock; it reads the shared {@link Host} counters. Unhealthy hosts are skipped. Health and active-request
+ * counts are read at pick time, so a host that turns unhealthy stops being picked at the next pick and is
+ * picked again once healthy. Picks allocate nothing.
+ *
+ * <p>Every policy honours endpoint weights: {@link LbPolicy#ROUND_ROBIN} is smooth weighted round robin,
+ * {@link LbPolicy#LEAST_REQUEST} is power of two choices (equal weights) or a smooth pick over
+ * {@code weight / (activeRequests + 1)} (unequal weights), {@link LbPolicy#RANDOM} is weighted random.
  */
 public interface LoadBalancer {
 
@@ -15,5 +22,14 @@ public interface LoadBalancer {
     /** A balancer of the given policy over {@code hosts}, honouring their weights. */
     static LoadBalancer create(LbPolicy policy, List<Host> hosts) {
         return LoadBalancers.create(policy, hosts);
+    }
+
+    /**
+     * As {@link #create(LbPolicy, List)}, but every random choice (including round robin's starting offset)
+     * comes from {@code random}, for reproducible tests. The generator then belongs to the balancer and is
+     * used only on the thread that picks; null means {@link java.util.concurrent.ThreadLocalRandom}.
+     */
+    static LoadBalancer create(LbPolicy policy, List<Host> hosts, RandomGenerator random) {
+        return LoadBalancers.create(policy, hosts, random);
     }
 }

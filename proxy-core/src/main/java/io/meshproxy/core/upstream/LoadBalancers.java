@@ -2,12 +2,48 @@ package io.meshproxy.core.upstream;
 
 import io.meshproxy.core.config.LbPolicy;
 import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.random.RandomGenerator;
 
-/** Placeholder until the balancers land. */
+/** Builds the balancer for a policy; shared bits of the balancers. */
 final class LoadBalancers {
     private LoadBalancers() {}
 
     static LoadBalancer create(LbPolicy policy, List<Host> hosts) {
-        throw new UnsupportedOperationException("not yet");
+        return create(policy, hosts, null);
+    }
+
+    /**
+     * A balancer of {@code policy} over a copy of {@code hosts}. {@code random} is used for every random
+     * choice when non-null (it is then owned by the balancer, on one thread); when null, each random choice
+     * uses {@link ThreadLocalRandom#current()} of the thread that makes it.
+     */
+    static LoadBalancer create(LbPolicy policy, List<Host> hosts, RandomGenerator random) {
+        Objects.requireNonNull(policy, "policy");
+        Host[] array = hosts.toArray(new Host[0]);
+        for (Host h : array) {
+            Objects.requireNonNull(h, "host");
+        }
+        return switch (policy) {
+            case ROUND_ROBIN -> new RoundRobinBalancer(array, random(random));
+            case LEAST_REQUEST -> new LeastRequestBalancer(array, random);
+            case RANDOM -> new RandomBalancer(array, random);
+        };
+    }
+
+    /** The injected generator, or the calling thread's {@link ThreadLocalRandom}. */
+    static RandomGenerator random(RandomGenerator injected) {
+        return injected != null ? injected : ThreadLocalRandom.current();
+    }
+
+    /** Whether every host has the same weight (true for no hosts). */
+    static boolean equalWeights(Host[] hosts) {
+        for (int i = 1; i < hosts.length; i++) {
+            if (hosts[i].weight() != hosts[0].weight()) {
+                return false;
+            }
+        }
+        return true;
     }
 }
