@@ -1,6 +1,7 @@
 package io.meshproxy.core.routing;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -44,8 +45,8 @@ final class DomainIndex {
     /** Indexes the domains of {@code hosts}, in order. */
     static DomainIndex build(List<CompiledVirtualHost> hosts) {
         Map<String, CompiledVirtualHost> exact = new HashMap<>();
-        TreeMap<Integer, Map<String, CompiledVirtualHost>> suffixes = new TreeMap<>(java.util.Comparator.reverseOrder());
-        TreeMap<Integer, Map<String, CompiledVirtualHost>> prefixes = new TreeMap<>(java.util.Comparator.reverseOrder());
+        TreeMap<Integer, Map<String, CompiledVirtualHost>> suffixes = new TreeMap<>(Comparator.reverseOrder());
+        TreeMap<Integer, Map<String, CompiledVirtualHost>> prefixes = new TreeMap<>(Comparator.reverseOrder());
         CompiledVirtualHost catchAll = null;
         for (CompiledVirtualHost host : hosts) {
             for (String raw : host.domains()) {
