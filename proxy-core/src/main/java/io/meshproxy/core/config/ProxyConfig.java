@@ -5,12 +5,17 @@ import java.util.List;
 /**
  * One complete, immutable configuration of a proxy: its listeners, clusters and admin server. Validated as
  * a whole (every cluster a route names exists, every subset is defined, listener ports are distinct)
- * before it serves traffic.
+ * before it serves traffic; every problem found is reported at once in one {@link ConfigException}.
+ * {@link ConfigJson#toJson(ProxyConfig)} prints it.
+ *
+ * @param listeners the listeners (null means none)
+ * @param clusters the clusters (null means none)
+ * @param admin the admin server, or null for none
  */
 public record ProxyConfig(List<ListenerConfig> listeners, List<ClusterConfig> clusters, AdminConfig admin) {
     public ProxyConfig {
-        listeners = List.copyOf(listeners);
-        clusters = List.copyOf(clusters);
+        listeners = Checks.list("listeners", listeners);
+        clusters = Checks.list("clusters", clusters);
         ConfigValidation.validate(listeners, clusters, admin);
     }
 
@@ -28,6 +33,7 @@ public record ProxyConfig(List<ListenerConfig> listeners, List<ClusterConfig> cl
         return null;
     }
 
+    /** Builds a {@link ProxyConfig}; no listeners, no clusters and no admin server unless added. */
     public static final class Builder {
         private final java.util.ArrayList<ListenerConfig> listeners = new java.util.ArrayList<>();
         private final java.util.ArrayList<ClusterConfig> clusters = new java.util.ArrayList<>();

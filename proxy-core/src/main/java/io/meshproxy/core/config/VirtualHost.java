@@ -1,11 +1,111 @@
 package io.meshproxy.core.config;
 
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 
 /**
  * A set of routes for a set of domains. A domain is exact ({@code reviews.default.svc}), a suffix wildcard
  * ({@code *.example.com}), a prefix wildcard ({@code reviews.*}) or {@code *}; matching prefers exact, then
  * the longest suffix wildcard, then the longest prefix wildcard, then {@code *}, as Envoy does. A domain
  * may carry a port ({@code reviews:9080}); a request's port is ignored when no domain names it.
+ *
+ * <p>Validated on construction: {@code name} not blank; at least one domain, each of the four forms above
+ * (a {@code *} anywhere else is an error), without whitespace, not repeated (ignoring case); at least one
+ * route.
+ *
+ * @param name unique within its route table, for logs and metrics
+ * @param domains the authorities this virtual host serves
+ * @param routes tried in order; the first whose match accepts the request wins
  */
-public record VirtualHost(String name, List<String> domains, List<Route> routes) {}
+public record VirtualHost(String name, List<String> domains, List<Route> routes) {
+    public VirtualHost {
+        Checks.nonBlank("name", name);
+        domains = Checks.list("domains", Checks.required("domains", domains));
+        if (domains.isEmpty()) {
+            throw Checks.fail("domains", "must name at least one domain");
+        }
+        Map<String, Integer> seen = new HashMap<>();
+        for (int i = 0; i < domains.size(); i++) {
+            String field = "domains[" + i + "]";
+            checkDomain(field, domains.get(i));
+            Integer first = seen.putIfAbsent(domains.get(i).toLowerCase(Locale.ROOT), i);
+            if (first != null) {
+                throw Checks.fail(field, "duplicate domain '" + domains.get(i) + "', also domains[" + first + "]");
+            }
+        }
+        routes = Checks.list("routes", Checks.required("routes", routes));
+        if (routes.isEmpty()) {
+            throw Checks.fail("routes", "must hold at least one route");
+        }
+    }
+
+    private static void checkDomain(String field, String domain) {
+        Checks.nonBlank(field, domain);
+        for (int i = 0; i < domain.length(); i++) {
+            if (Character.isWhitespace(domain.charAt(i))) {
+                throw Checks.fail(field, "must not contain whitespace, was '" + domain + "'");
+            }
+        }
+        int star = domain.indexOf('*');
+        if (star < 0 || domain.equals("*")) {
+            return;
+        }
+        boolean suffixWildcard = domain.startsWith("*.") && domain.length() > 2;
+        boolean prefixWildcard = domain.endsWith(".*") && domain.length() > 2;
+        if (domain.indexOf('*', star + 1) >= 0 || !(suffixWildcard || prefixWildcard)) {
+            throw Checks.fail(field, "a wildcard is allowed only as '*', '*.suffix' or 'prefix.*', was '"
+                    + domain + "'");
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builds a {@link VirtualHost}; a name, a domain and a route are required. */
+    public static final class Builder {
+        private String name;
+        private final List<String> domains = new ArrayList<>();
+        private final List<Route> routes = new ArrayList<>();
+
+        private Builder() {}
+
+        public Builder name(String name) {
+            this.name = name;
+            return this;
+        }
+
+        /** Replaces all domains. */
+        public Builder domains(List<String> domains) {
+            this.domains.clear();
+            this.domains.addAll(domains);
+            return this;
+        }
+
+        /** Adds a domain. */
+        public Builder domain(String domain) {
+            domains.add(domain);
+            return this;
+        }
+
+        /** Replaces all routes. */
+        public Builder routes(List<Route> routes) {
+            this.routes.clear();
+            this.routes.addAll(routes);
+            return this;
+        }
+
+        /** Appends a route (routes are tried in the order added). */
+        public Builder route(Route route) {
+            routes.add(route);
+            return this;
+        }
+
+        public VirtualHost build() {
+            return new VirtualHost(name, domains, routes);
+        }
+    }
+}
