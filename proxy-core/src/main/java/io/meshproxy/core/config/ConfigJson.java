@@ -29,6 +29,13 @@ public final class ConfigJson {
         return out.toString();
     }
 
+    /** Any value this writer knows (records, lists, maps, strings, numbers, booleans, enums, durations) as JSON. */
+    public static String write(Object value) {
+        StringBuilder out = new StringBuilder(256);
+        writeValue(out, value);
+        return out.toString();
+    }
+
     /**
      * {@code duration} as protobuf's JSON mapping prints it: seconds with 0, 3, 6 or 9 fractional digits and
      * an {@code s} suffix, for example {@code "10s"}, {@code "0.250s"}, {@code "1.000001s"}.

@@ -1,0 +1,195 @@
+package io.meshproxy.core.admin;
+
+import io.meshproxy.core.MeshProxy;
+import io.meshproxy.core.config.AdminConfig;
+import io.meshproxy.core.config.ConfigJson;
+import io.meshproxy.core.internal.transport.Transport;
+import io.meshproxy.core.upstream.Cluster;
+import io.meshproxy.core.upstream.Host;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryUsage;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The admin API, Envoy's endpoints under Envoy's names, bound to 127.0.0.1 unless configured otherwise:
+ * <ul>
+ *   <li>{@code GET /ready}: 200 {@code LIVE} while serving, 503 with the state otherwise (for readiness probes);
+ *   <li>{@code GET /healthz}: 200 while the process runs (liveness);
+ *   <li>{@code GET /server_info}: version, state, uptime, transport, memory, as JSON;
+ *   <li>{@code GET /config_dump}: the effective configuration as JSON;
+ *   <li>{@code GET /clusters}: each endpoint with health, weight, active requests and open connections, in
+ *       Envoy's text format ({@code ?format=json} for JSON);
+ *   <li>{@code POST /drain_listeners}: graceful drain of every listener.
+ * </ul>
+ */
+public final class AdminServer {
+    public static final String VERSION = "0.1.0";
+
+    private final MeshProxy proxy;
+    private final AdminConfig config;
+    private final EventLoopGroup group;
+    private Channel channel;
+
+    public AdminServer(MeshProxy proxy, AdminConfig config, EventLoopGroup group) {
+        this.proxy = proxy;
+        this.config = config;
+        this.group = group;
+    }
+
+    public void start() throws InterruptedException {
+        channel = new ServerBootstrap().group(group).channel(Transport.serverChannel())
+                .childHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(65536), new Handler());
+                    }
+                })
+                .bind(new InetSocketAddress(config.address(), config.port())).sync().channel();
+    }
+
+    public int port() {
+        return ((InetSocketAddress) channel.localAddress()).getPort();
+    }
+
+    public void close() {
+        if (channel != null) {
+            channel.close().syncUninterruptibly();
+        }
+    }
+
+    private final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+            QueryStringDecoder q = new QueryStringDecoder(req.uri());
+            String path = q.path();
+            boolean post = req.method() == HttpMethod.POST;
+            FullHttpResponse resp;
+            switch (path) {
+                case "/ready" -> resp = proxy.state() == MeshProxy.State.LIVE
+                        ? text(200, "LIVE\n") : text(503, proxy.state() + "\n");
+                case "/healthz" -> resp = text(200, "OK\n");
+                case "/server_info" -> resp = json(200, ConfigJson.write(serverInfo()));
+                case "/config_dump" -> resp = json(200, ConfigJson.toJson(proxy.config()));
+                case "/clusters" -> resp = q.parameters().containsKey("format")
+                        && "json".equals(q.parameters().get("format").get(0))
+                        ? json(200, ConfigJson.write(clustersJson())) : text(200, clustersText());
+                case "/drain_listeners" -> {
+                    if (!post) {
+                        resp = text(405, "use POST\n");
+                    } else {
+                        proxy.drain();
+                        resp = text(200, "OK\n");
+                    }
+                }
+                case "/" -> resp = text(200, "/ready\n/healthz\n/server_info\n/config_dump\n/clusters\n/drain_listeners (POST)\n");
+                default -> resp = text(404, "no admin endpoint " + path + "\n");
+            }
+            boolean keepAlive = HttpUtil.isKeepAlive(req);
+            HttpUtil.setKeepAlive(resp, keepAlive);
+            var f = ctx.writeAndFlush(resp);
+            if (!keepAlive) {
+                f.addListener(ChannelFutureListener.CLOSE);
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+    }
+
+    private Map<String, Object> serverInfo() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("version", VERSION);
+        m.put("state", proxy.state().name());
+        m.put("uptime_current_epoch", ((System.currentTimeMillis() - proxy.startedAtMillis()) / 1000) + "s");
+        m.put("transport", Transport.name());
+        m.put("java_version", System.getProperty("java.version"));
+        MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+        Map<String, Object> mem = new LinkedHashMap<>();
+        mem.put("heap_used_bytes", heap.getUsed());
+        mem.put("heap_committed_bytes", heap.getCommitted());
+        mem.put("heap_max_bytes", heap.getMax());
+        mem.put("direct_used_bytes", io.netty.util.internal.PlatformDependent.usedDirectMemory());
+        m.put("memory", mem);
+        m.put("listeners", proxy.listenerConnections());
+        return m;
+    }
+
+    private String clustersText() {
+        StringBuilder sb = new StringBuilder();
+        for (Cluster c : proxy.clusters().values()) {
+            for (Host h : c.hosts()) {
+                String p = c.name() + "::" + h.hostPort() + "::";
+                sb.append(p).append("health_flags::").append(h.healthy() ? "healthy" : "/failed_active_hc").append('\n');
+                sb.append(p).append("weight::").append(h.weight()).append('\n');
+                sb.append(p).append("rq_active::").append(h.activeRequests()).append('\n');
+                sb.append(p).append("cx_active::").append(h.openConnections()).append('\n');
+            }
+        }
+        return sb.toString();
+    }
+
+    private Map<String, Object> clustersJson() {
+        List<Object> cs = new ArrayList<>();
+        for (Cluster c : proxy.clusters().values()) {
+            List<Object> hosts = new ArrayList<>();
+            for (Host h : c.hosts()) {
+                Map<String, Object> hm = new LinkedHashMap<>();
+                hm.put("address", h.hostPort());
+                hm.put("healthy", h.healthy());
+                hm.put("weight", h.weight());
+                hm.put("labels", h.labels());
+                hm.put("rq_active", h.activeRequests());
+                hm.put("cx_active", h.openConnections());
+                hosts.add(hm);
+            }
+            Map<String, Object> cm = new LinkedHashMap<>();
+            cm.put("name", c.name());
+            cm.put("host_statuses", hosts);
+            cs.add(cm);
+        }
+        return Map.of("cluster_statuses", cs);
+    }
+
+    private static FullHttpResponse text(int status, String body) {
+        return response(status, "text/plain; charset=utf-8", body);
+    }
+
+    private static FullHttpResponse json(int status, String body) {
+        return response(status, "application/json", body);
+    }
+
+    private static FullHttpResponse response(int status, String type, String body) {
+        byte[] b = body.getBytes(StandardCharsets.UTF_8);
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status),
+                Unpooled.wrappedBuffer(b));
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, type);
+        r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, b.length);
+        return r;
+    }
+}

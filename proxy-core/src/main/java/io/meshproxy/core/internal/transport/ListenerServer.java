@@ -1,0 +1,183 @@
+package io.meshproxy.core.internal.transport;
+
+import io.meshproxy.core.config.ListenerConfig;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerUpgradeHandler;
+import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
+import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.AsciiString;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetSocketAddress;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A bound listener: HTTP/1.1, HTTP/2 with prior knowledge, and the HTTP/1.1 {@code Upgrade: h2c} on one
+ * port. Each accepted connection stays on the event loop that accepted it, with every upstream connection
+ * its requests use. Knows its open connections so it can drain them.
+ */
+public final class ListenerServer {
+    /** Largest upgrade request (with its body) buffered while switching to HTTP/2. */
+    private static final int MAX_UPGRADE_REQUEST = 2 << 20;
+
+    private final ListenerRuntime runtime;
+    private final EventLoopGroup group;
+    private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+    private Channel serverChannel;
+
+    public ListenerServer(ListenerRuntime runtime, EventLoopGroup group) {
+        this.runtime = runtime;
+        this.group = group;
+    }
+
+    public ListenerRuntime runtime() {
+        return runtime;
+    }
+
+    /** Binds; throws if the port cannot be bound. */
+    public void start() throws InterruptedException {
+        ListenerConfig cfg = runtime.config();
+        ServerBootstrap b = new ServerBootstrap().group(group).channel(Transport.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        connections.add(ch);
+                        initConnection(ch.pipeline());
+                    }
+                });
+        serverChannel = b.bind(new InetSocketAddress(cfg.address(), cfg.port())).sync().channel();
+    }
+
+    public InetSocketAddress address() {
+        return (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    public int port() {
+        return address().getPort();
+    }
+
+    /** Open downstream connections. */
+    public int connectionCount() {
+        return connections.size();
+    }
+
+    private void initConnection(ChannelPipeline p) {
+        ListenerConfig cfg = runtime.config();
+        if (!cfg.idleTimeout().isZero()) {
+            p.addLast(new IdleStateHandler(0, 0, cfg.idleTimeout().toNanos(), TimeUnit.NANOSECONDS));
+        }
+        if (!cfg.requestHeadersTimeout().isZero()) {
+            p.addLast(new RequestHeadersTimeoutHandler(cfg.requestHeadersTimeout().toNanos()));
+        }
+        HttpServerCodec codec = new HttpServerCodec(new HttpDecoderConfig()
+                .setMaxInitialLineLength(16384)
+                .setMaxHeaderSize(cfg.maxRequestHeadersBytes())
+                .setMaxChunkSize(65536));
+        HttpServerUpgradeHandler upgrade = new HttpServerUpgradeHandler(codec, protocol ->
+                AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
+                        ? new Http2ServerUpgradeCodec(http2Codec(), new Http2MultiplexHandler(streamInitializer()))
+                        : null,
+                MAX_UPGRADE_REQUEST);
+        ChannelHandler priorKnowledge = new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                ch.pipeline().addLast(http2Codec(), new Http2MultiplexHandler(streamInitializer()));
+            }
+        };
+        p.addLast(new CleartextHttp2ServerUpgradeHandler(codec, upgrade, priorKnowledge));
+        p.addLast(new DownstreamHandler(runtime, false));
+    }
+
+    private Http2FrameCodec http2Codec() {
+        ListenerConfig cfg = runtime.config();
+        return Http2FrameCodecBuilder.forServer()
+                .initialSettings(Http2Settings.defaultSettings()
+                        .maxConcurrentStreams(cfg.http2MaxConcurrentStreams())
+                        .maxHeaderListSize(cfg.maxRequestHeadersBytes())
+                        .initialWindowSize(Http2Pool.STREAM_WINDOW))
+                .gracefulShutdownTimeoutMillis(cfg.drainTimeout().toMillis())
+                .validateHeaders(true)
+                .build();
+    }
+
+    private ChannelInitializer<Http2StreamChannel> streamInitializer() {
+        return new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Http2StreamChannel ch) {
+                ch.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true), new DownstreamHandler(runtime, true));
+            }
+        };
+    }
+
+    /**
+     * Graceful drain: stop accepting, then let requests in flight finish — HTTP/2 connections get GOAWAY and
+     * close once their streams end; HTTP/1.1 connections close when idle, after their current response
+     * (sent with {@code Connection: close}) otherwise. Whatever is still open at the drain timeout is closed.
+     */
+    public CompletableFuture<Void> drain() {
+        runtime.draining(true);
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        if (serverChannel != null) {
+            serverChannel.close().syncUninterruptibly();
+        }
+        for (Channel ch : connections) {
+            ch.eventLoop().execute(() -> {
+                if (ch.pipeline().get(Http2FrameCodec.class) != null) {
+                    ch.close(); // Http2ConnectionHandler: GOAWAY, then close when the last stream ends
+                } else {
+                    DownstreamHandler h = ch.pipeline().get(DownstreamHandler.class);
+                    if (h != null) {
+                        h.drain();
+                    } else {
+                        ch.close();
+                    }
+                }
+            });
+        }
+        long deadline = System.nanoTime() + runtime.config().drainTimeout().toNanos();
+        awaitDrained(done, deadline);
+        return done;
+    }
+
+    private void awaitDrained(CompletableFuture<Void> done, long deadline) {
+        if (connections.isEmpty()) {
+            done.complete(null);
+            return;
+        }
+        if (System.nanoTime() - deadline >= 0) {
+            connections.close().addListener(f -> done.complete(null));
+            return;
+        }
+        GlobalEventExecutor.INSTANCE.schedule(() -> awaitDrained(done, deadline), 20, TimeUnit.MILLISECONDS);
+    }
+
+    /** Stops accepting and closes every connection at once. */
+    public void close() {
+        runtime.draining(true);
+        if (serverChannel != null) {
+            serverChannel.close().syncUninterruptibly();
+        }
+        connections.close().syncUninterruptibly();
+    }
+}
