@@ -139,7 +139,7 @@ public final class ListenerServer {
         runtime.draining(true);
         CompletableFuture<Void> done = new CompletableFuture<>();
         if (serverChannel != null) {
-            serverChannel.close().syncUninterruptibly();
+            serverChannel.close(); // not awaited: drain may be called on an event loop (the admin API)
         }
         for (Channel ch : connections) {
             ch.eventLoop().execute(() -> {
