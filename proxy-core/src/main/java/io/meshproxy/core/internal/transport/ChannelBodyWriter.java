@@ -14,7 +14,8 @@ import io.netty.handler.codec.http.LastHttpContent;
 /**
  * Writes a body into a channel as HTTP content, asking for the next chunk only while the channel is
  * writable: a slow reader on this side pauses the reading on the other. The owner forwards the channel's
- * writability changes to {@link #onWritabilityChanged()}.
+ * writability changes to {@link #onWritabilityChanged()}. Signals from a body that publishes on another
+ * thread (an application's own body) are moved onto the channel's event loop.
  */
 public final class ChannelBodyWriter implements BodySubscriber {
 
@@ -50,6 +51,10 @@ public final class ChannelBodyWriter implements BodySubscriber {
 
     @Override
     public void onData(HttpData data) {
+        if (!channel.eventLoop().inEventLoop()) {
+            channel.eventLoop().execute(() -> onData(data));
+            return;
+        }
         ByteBuf buf = ByteBufData.toByteBuf(data);
         if (done || !channel.isActive()) {
             buf.release();
@@ -77,11 +82,19 @@ public final class ChannelBodyWriter implements BodySubscriber {
 
     @Override
     public void onTrailers(Headers t) {
+        if (!channel.eventLoop().inEventLoop()) {
+            channel.eventLoop().execute(() -> onTrailers(t));
+            return;
+        }
         this.trailers = t;
     }
 
     @Override
     public void onComplete() {
+        if (!channel.eventLoop().inEventLoop()) {
+            channel.eventLoop().execute(this::onComplete);
+            return;
+        }
         if (done) {
             return;
         }
@@ -104,6 +117,10 @@ public final class ChannelBodyWriter implements BodySubscriber {
 
     @Override
     public void onError(Throwable cause) {
+        if (!channel.eventLoop().inEventLoop()) {
+            channel.eventLoop().execute(() -> onError(cause));
+            return;
+        }
         if (!done) {
             done = true;
             outcome.failed(cause);
