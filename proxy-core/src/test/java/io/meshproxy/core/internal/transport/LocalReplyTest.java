@@ -228,4 +228,28 @@ class LocalReplyTest {
             assertEquals(0, up.requestsReceived());
         }
     }
+
+    @Test
+    void http2BodyOverLimitIs413() throws Exception {
+        try (TestUpstream up = TestUpstream.start("a");
+             MeshProxy proxy = start(config(l -> l.maxRequestBodyBytes(1024),
+                     Configs.cluster("backend", UpstreamProtocol.HTTP1, up), Configs.allTo("backend")))) {
+            HttpClient h2 = HttpClient.newBuilder().version(Version.HTTP_2).build();
+            URI base = URI.create("http://127.0.0.1:" + proxy.listenerPort("in") + "/");
+            assertEquals(Version.HTTP_2, h2.send(HttpRequest.newBuilder(base.resolve("/warm")).build(),
+                    HttpResponse.BodyHandlers.ofString()).version());
+            HttpResponse<String> r = h2.send(HttpRequest.newBuilder(base.resolve("/sink"))
+                    .timeout(Duration.ofSeconds(10))
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[4096])).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(413, r.statusCode());
+            assertEquals(Version.HTTP_2, r.version());
+            RequestLog log = logs.awaitPath("/sink");
+            assertEquals(413, log.responseCode());
+            assertEquals("request_payload_too_large", log.responseCodeDetails());
+            // the connection still serves other streams
+            assertEquals(200, h2.send(HttpRequest.newBuilder(base.resolve("/again")).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode());
+        }
+    }
 }
