@@ -5,7 +5,8 @@ package io.meshproxy.core.config;
  *
  * <p>Validated on construction: {@code name} is null or not blank; {@code match} and {@code action} are
  * required; null header mutations become {@link HeaderMutation#NONE}; a prefix rewrite (of a
- * {@link RouteAction} or a {@link RedirectAction}) requires a PREFIX path match.
+ * {@link RouteAction} or a {@link RedirectAction}) requires a PREFIX or EXACT path match (Envoy swaps
+ * "the matched prefix (or path)"; a regex match has no prefix to swap).
  *
  * @param name for logs and metrics; may be null
  * @param match the conditions a request must meet
@@ -24,9 +25,9 @@ public record Route(String name, RouteMatch match, Action action, HeaderMutation
         responseHeaders = responseHeaders == null ? HeaderMutation.NONE : responseHeaders;
         String prefixRewrite = action instanceof RouteAction r ? r.prefixRewrite()
                 : action instanceof RedirectAction d ? d.prefixRewrite() : null;
-        if (prefixRewrite != null && match.path().kind() != PathMatch.Kind.PREFIX) {
+        if (prefixRewrite != null && match.path().kind() == PathMatch.Kind.REGEX) {
             throw Checks.fail("action.prefixRewrite",
-                    "requires a PREFIX path match, the path match is " + match.path().kind());
+                    "requires a PREFIX or EXACT path match, the path match is REGEX");
         }
     }
 

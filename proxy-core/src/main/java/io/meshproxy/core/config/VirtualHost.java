@@ -53,11 +53,12 @@ public record VirtualHost(String name, List<String> domains, List<Route> routes)
         if (star < 0 || domain.equals("*")) {
             return;
         }
-        boolean suffixWildcard = domain.startsWith("*.") && domain.length() > 2;
-        boolean prefixWildcard = domain.endsWith(".*") && domain.length() > 2;
+        // As Envoy: one '*', first or last ("*.example.com", "*-svc.local", "reviews.*", "foo-*").
+        boolean suffixWildcard = star == 0 && domain.length() > 1;
+        boolean prefixWildcard = star == domain.length() - 1 && domain.length() > 1;
         if (domain.indexOf('*', star + 1) >= 0 || !(suffixWildcard || prefixWildcard)) {
-            throw Checks.fail(field, "a wildcard is allowed only as '*', '*.suffix' or 'prefix.*', was '"
-                    + domain + "'");
+            throw Checks.fail(field, "a wildcard must be the first or last character ('*.suffix', 'prefix.*')"
+                    + " or the whole domain ('*'), was '" + domain + "'");
         }
     }
 

@@ -130,12 +130,6 @@ class VirtualHostSelectionTest {
     }
 
     @Test
-    void firstVirtualHostKeepsADuplicatedDomain() {
-        RouteTable t = table(virtualHost("first", "reviews"), virtualHost("second", "reviews"));
-        assertEquals("first", hostFor(t, "reviews"));
-    }
-
-    @Test
     void thousandsOfDomainsSelectTheRightHost() {
         List<VirtualHost> hosts = new ArrayList<>();
         for (int i = 0; i < 5_000; i++) {
