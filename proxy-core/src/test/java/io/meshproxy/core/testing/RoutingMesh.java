@@ -65,6 +65,11 @@ public final class RoutingMesh implements AutoCloseable {
     }
 
     public ProxyConfig config() {
+        return config(new ListenerConfig[0]);
+    }
+
+    /** The configuration above plus {@code extraListeners} (an inbound listener with a handler, say). */
+    public ProxyConfig config(ListenerConfig... extraListeners) {
         VirtualHost vhost = VirtualHost.builder().name("all").domain("*")
                 .route(Route.builder().name("canary-header")
                         .match(RouteMatch.builder().header(HeaderMatcher.exact("x-canary", "true")).build())
@@ -93,9 +98,13 @@ public final class RoutingMesh implements AutoCloseable {
                         .match(RouteMatch.builder().pathRegex("/(stable|echo|bytes|headers).*").build())
                         .action(RouteAction.to("stable")).build())
                 .build();
-        return ProxyConfig.builder()
+        ProxyConfig.Builder b = ProxyConfig.builder()
                 .listener(ListenerConfig.builder().name(LISTENER).port(0)
-                        .routes(RouteConfiguration.builder().name("outbound").virtualHost(vhost).build()).build())
+                        .routes(RouteConfiguration.builder().name("outbound").virtualHost(vhost).build()).build());
+        for (ListenerConfig l : extraListeners) {
+            b.listener(l);
+        }
+        return b
                 .cluster(ClusterConfig.builder().name("stable").endpoint("127.0.0.1", stable.port()).build())
                 .cluster(ClusterConfig.builder().name("canary").endpoint("127.0.0.1", canary.port()).build())
                 .cluster(ClusterConfig.builder().name("versions")
