@@ -48,6 +48,12 @@ import org.junit.jupiter.api.Timeout;
 class LargeTransferTest {
     private static final long SIZE = 1L << 30;
     private static final long HEAP_LIMIT = 64L << 20;
+    /**
+     * Netty's direct memory in use (when its counter is active): streaming needs a few MiB; a proxy that kept
+     * reading while it could not write would pile up far more (a broken request-body writer measured 85 MiB
+     * on the upload), often without reaching the 128 MiB that makes the child fail outright.
+     */
+    private static final long DIRECT_LIMIT = 32L << 20;
     private static final Duration TRANSFER_TIMEOUT = Duration.ofMinutes(4);
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -78,62 +84,74 @@ class LargeTransferTest {
     private void transferBothWays(UpstreamProtocol protocol, HttpClient.Version clientVersion) throws Exception {
         try (TestUpstream upstream = TestUpstream.start("big");
              ChildProxy child = ChildProxy.start(upstream.port(), protocol)) {
-            HttpClient client = HttpClient.newBuilder().version(clientVersion).build();
-            String base = "http://127.0.0.1:" + child.listenerPort;
-            if (clientVersion == HttpClient.Version.HTTP_2) {
-                // The JDK client reaches h2c by upgrading a first, bodyless request; the big ones then use HTTP/2.
-                HttpResponse<String> first = client.send(HttpRequest.newBuilder(URI.create(base + "/hello")).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                assertEquals(HttpClient.Version.HTTP_2, first.version(), "downstream connection should be HTTP/2");
+            try {
+                transferBothWays(child, protocol, clientVersion);
+            } catch (IOException e) {
+                throw new AssertionError("transfer failed; proxy " + (child.process.isAlive() ? "alive" : "dead")
+                        + ", its stderr:\n" + child.stderr(), e);
             }
-
-            // Upload: 1 GiB generated as it is sent, with a Content-Length.
-            long t0 = System.nanoTime();
-            HttpResponse<String> up;
-            try (HeapSampler heap = HeapSampler.start(child.adminPort)) {
-                HttpRequest req = HttpRequest.newBuilder(URI.create(base + "/sink"))
-                        .timeout(TRANSFER_TIMEOUT)
-                        .POST(HttpRequest.BodyPublishers.fromPublisher(
-                                HttpRequest.BodyPublishers.ofInputStream(() -> new PatternInputStream(SIZE)), SIZE))
-                        .build();
-                up = client.send(req, HttpResponse.BodyHandlers.ofString());
-                heap.report("upload " + protocol, System.nanoTime() - t0);
-                heap.assertBounded();
-            }
-            assertEquals(200, up.statusCode(), up.body());
-            assertEquals(clientVersion, up.version());
-            assertEquals(SIZE + " " + expectedSha256, up.body().trim(), "the upstream received other bytes");
-            assertTrue(child.process.isAlive(), "proxy died during the upload:\n" + child.stderr());
-
-            // Download: digested as it arrives, never held whole.
-            t0 = System.nanoTime();
-            try (HeapSampler heap = HeapSampler.start(child.adminPort)) {
-                HttpRequest req = HttpRequest.newBuilder(URI.create(base + "/bytes/" + SIZE))
-                        .timeout(TRANSFER_TIMEOUT).build();
-                HttpResponse<InputStream> down = client.send(req, HttpResponse.BodyHandlers.ofInputStream());
-                assertEquals(200, down.statusCode());
-                MessageDigest md = TestUpstream.sha256();
-                long count = 0;
-                try (InputStream in = down.body()) {
-                    byte[] buf = new byte[1 << 16];
-                    int n;
-                    while ((n = in.read(buf)) >= 0) {
-                        md.update(buf, 0, n);
-                        count += n;
-                    }
-                }
-                heap.report("download " + protocol, System.nanoTime() - t0);
-                assertEquals(SIZE, count, "downloaded byte count");
-                assertEquals(expectedSha256, HexFormat.of().formatHex(md.digest()), "the client received other bytes");
-                heap.assertBounded();
-            }
-            assertTrue(child.process.isAlive(), "proxy died during the download:\n" + child.stderr());
-
-            child.stop();
-            String stderr = child.stderr();
-            assertFalse(stderr.contains("LEAK:"), "the proxy leaked Netty buffers:\n" + stderr);
-            assertFalse(stderr.contains("OutOfMemoryError"), "the proxy ran out of memory:\n" + stderr);
         }
+    }
+
+    private void transferBothWays(ChildProxy child, UpstreamProtocol protocol, HttpClient.Version clientVersion)
+            throws Exception {
+        String hops = (clientVersion == HttpClient.Version.HTTP_2 ? "h2" : "h1") + " -> proxy -> "
+                + (protocol == UpstreamProtocol.HTTP2 ? "h2" : "h1");
+        HttpClient client = HttpClient.newBuilder().version(clientVersion).build();
+        String base = "http://127.0.0.1:" + child.listenerPort;
+        if (clientVersion == HttpClient.Version.HTTP_2) {
+            // The JDK client reaches h2c by upgrading a first, bodyless request; the big ones then use HTTP/2.
+            HttpResponse<String> first = client.send(HttpRequest.newBuilder(URI.create(base + "/hello")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(HttpClient.Version.HTTP_2, first.version(), "downstream connection should be HTTP/2");
+        }
+
+        // Upload: 1 GiB generated as it is sent, with a Content-Length.
+        long t0 = System.nanoTime();
+        HttpResponse<String> up;
+        try (HeapSampler heap = HeapSampler.start(child.adminPort)) {
+            HttpRequest req = HttpRequest.newBuilder(URI.create(base + "/sink"))
+                    .timeout(TRANSFER_TIMEOUT)
+                    .POST(HttpRequest.BodyPublishers.fromPublisher(
+                            HttpRequest.BodyPublishers.ofInputStream(() -> new PatternInputStream(SIZE)), SIZE))
+                    .build();
+            up = client.send(req, HttpResponse.BodyHandlers.ofString());
+            heap.report("upload " + hops, System.nanoTime() - t0);
+            heap.assertBounded();
+        }
+        assertEquals(200, up.statusCode(), up.body());
+        assertEquals(clientVersion, up.version());
+        assertEquals(SIZE + " " + expectedSha256, up.body().trim(), "the upstream received other bytes");
+        assertTrue(child.process.isAlive(), "proxy died during the upload:\n" + child.stderr());
+
+        // Download: digested as it arrives, never held whole.
+        t0 = System.nanoTime();
+        try (HeapSampler heap = HeapSampler.start(child.adminPort)) {
+            HttpRequest req = HttpRequest.newBuilder(URI.create(base + "/bytes/" + SIZE))
+                    .timeout(TRANSFER_TIMEOUT).build();
+            HttpResponse<InputStream> down = client.send(req, HttpResponse.BodyHandlers.ofInputStream());
+            assertEquals(200, down.statusCode());
+            MessageDigest md = TestUpstream.sha256();
+            long count = 0;
+            try (InputStream in = down.body()) {
+                byte[] buf = new byte[1 << 16];
+                int n;
+                while ((n = in.read(buf)) >= 0) {
+                    md.update(buf, 0, n);
+                    count += n;
+                }
+            }
+            heap.report("download " + hops, System.nanoTime() - t0);
+            assertEquals(SIZE, count, "downloaded byte count");
+            assertEquals(expectedSha256, HexFormat.of().formatHex(md.digest()), "the client received other bytes");
+            heap.assertBounded();
+        }
+        assertTrue(child.process.isAlive(), "proxy died during the download:\n" + child.stderr());
+
+        child.stop();
+        String stderr = child.stderr();
+        assertFalse(stderr.contains("LEAK:"), "the proxy leaked Netty buffers:\n" + stderr);
+        assertFalse(stderr.contains("OutOfMemoryError"), "the proxy ran out of memory:\n" + stderr);
     }
 
     /** The proxy in a child JVM: 64 MiB heap, 128 MiB direct memory, paranoid leak detection. */
@@ -268,6 +286,7 @@ class LargeTransferTest {
             assertTrue(samples.get() >= 3, "too few heap samples to judge: " + samples.get()
                     + " (failures " + failures.get() + ")");
             assertTrue(maxHeap.get() < HEAP_LIMIT, "proxy heap peaked at " + maxHeap.get() + " bytes");
+            assertTrue(maxDirect.get() < DIRECT_LIMIT, "proxy direct memory peaked at " + maxDirect.get() + " bytes");
         }
 
         private void stopSampling() {
