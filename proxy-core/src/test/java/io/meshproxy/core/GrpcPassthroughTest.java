@@ -47,6 +47,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -78,6 +79,10 @@ class GrpcPassthroughTest {
     private static final MethodDescriptor<byte[], byte[]> SLOW = method(MethodDescriptor.MethodType.UNARY, "Slow");
     private static final MethodDescriptor<byte[], byte[]> CONCAT = method(MethodDescriptor.MethodType.CLIENT_STREAMING, "Concat");
     private static final MethodDescriptor<byte[], byte[]> CHAT = method(MethodDescriptor.MethodType.BIDI_STREAMING, "Chat");
+    private static final MethodDescriptor<byte[], byte[]> REJECT = method(MethodDescriptor.MethodType.CLIENT_STREAMING, "Reject");
+    private static final MethodDescriptor<byte[], byte[]> STALL = method(MethodDescriptor.MethodType.CLIENT_STREAMING, "Stall");
+    private static final MethodDescriptor<byte[], byte[]> FLOOD = method(MethodDescriptor.MethodType.SERVER_STREAMING, "Flood");
+    private static final MethodDescriptor<byte[], byte[]> TICKS = method(MethodDescriptor.MethodType.SERVER_STREAMING, "Ticks");
 
     private static Server server;
     private static MeshProxy proxy;
@@ -85,6 +90,9 @@ class GrpcPassthroughTest {
     private static ScheduledExecutorService timer;
     private static final AtomicReference<String> lastRequestHeader = new AtomicReference<>();
     private static final BlockingQueue<String> slowCallCancelled = new ArrayBlockingQueue<>(16);
+    private static final BlockingQueue<ServerCall<byte[], byte[]>> stalledCalls = new ArrayBlockingQueue<>(16);
+    private static final BlockingQueue<String> floodStarted = new ArrayBlockingQueue<>(16);
+    private static final BlockingQueue<String> ticksCancelled = new ArrayBlockingQueue<>(16);
 
     @BeforeAll
     static void start() throws Exception {
@@ -240,6 +248,122 @@ class GrpcPassthroughTest {
         }
     }
 
+    @Test
+    void serverErrorWhileTheClientIsStillStreamingReachesTheClient() throws Exception {
+        // The server answers (trailers-only error) before the request stream ends; the proxy must deliver the
+        // status rather than a reset, while the client keeps sending.
+        BlockingQueue<Object> result = new ArrayBlockingQueue<>(4);
+        StreamObserver<byte[]> requests = ClientCalls.asyncClientStreamingCall(
+                channel.newCall(REJECT, CallOptions.DEFAULT), collectInto(result));
+        requests.onNext(utf8("first"));
+        Object r = result.poll(10, TimeUnit.SECONDS);
+        assertTrue(r instanceof StatusRuntimeException, "expected an error status, got " + r);
+        Status st = ((StatusRuntimeException) r).getStatus();
+        assertEquals(Status.Code.INVALID_ARGUMENT, st.getCode(), st.toString());
+        assertEquals("rejected: first", st.getDescription());
+        requests.onNext(utf8("ignored")); // a call already closed ignores further messages
+        requests.onCompleted();
+        assertEquals("unary:still-serving",
+                str(ClientCalls.blockingUnaryCall(channel, UNARY, CallOptions.DEFAULT, utf8("still-serving"))));
+    }
+
+    @Test
+    void clientCancellingAServerStreamCancelsTheServerCall() throws Exception {
+        ticksCancelled.clear();
+        io.grpc.ClientCall<byte[], byte[]> call = channel.newCall(TICKS, CallOptions.DEFAULT);
+        BlockingQueue<Object> ticks = new ArrayBlockingQueue<>(1024);
+        ClientCalls.asyncServerStreamingCall(call, utf8("t"), collectInto(ticks));
+        for (int i = 0; i < 3; i++) {
+            Object tick = ticks.poll(10, TimeUnit.SECONDS);
+            assertTrue(tick instanceof byte[], "expected a tick, got " + tick);
+            assertEquals("tick-" + i, str((byte[]) tick));
+        }
+        call.cancel("enough", null);
+        assertEquals("t", ticksCancelled.poll(10, TimeUnit.SECONDS), "server call should see the cancel");
+    }
+
+    @Test
+    void stalledStreamsDoNotBlockOtherCallsOnTheSameConnection() throws Exception {
+        // Two client-streaming calls whose server never asks for a message: their bytes fill the upstream's
+        // windows, the proxy stops reading them downstream. HTTP/2 flow control must hold back only those two
+        // streams; other calls on the same client connection (a gRPC channel has one) must keep flowing.
+        stalledCalls.clear();
+        List<io.grpc.ClientCall<byte[], byte[]>> stalled = new ArrayList<>();
+        BlockingQueue<Object> ignored = new ArrayBlockingQueue<>(16);
+        byte[] chunk = new byte[64 << 10];
+        try {
+            for (int c = 0; c < 2; c++) {
+                io.grpc.ClientCall<byte[], byte[]> call = channel.newCall(STALL, CallOptions.DEFAULT);
+                StreamObserver<byte[]> requests = ClientCalls.asyncClientStreamingCall(call, collectInto(ignored));
+                for (int i = 0; i < 64; i++) { // 4 MiB each: more than every window and buffer on the way
+                    requests.onNext(chunk);
+                }
+                stalled.add(call);
+            }
+            assertNotNull(stalledCalls.poll(10, TimeUnit.SECONDS));
+            assertNotNull(stalledCalls.poll(10, TimeUnit.SECONDS));
+            Thread.sleep(500); // let the stalled streams' bytes fill whatever they can
+            for (int i = 0; i < 3; i++) {
+                byte[] payload = new byte[256 << 10]; // needs DATA frames, so needs connection window
+                TestUpstream.fillPattern(payload, i, payload.length);
+                byte[] echo = ClientCalls.blockingUnaryCall(channel, CHAT_AS_UNARY,
+                        CallOptions.DEFAULT.withDeadlineAfter(5, TimeUnit.SECONDS), payload);
+                assertArrayEquals(payload, echo);
+            }
+        } finally {
+            stalled.forEach(c -> c.cancel("test over", null));
+        }
+    }
+
+    @Test
+    void unreadResponseStreamsDoNotBlockOtherCallsOnTheSameConnection() throws Exception {
+        // The mirror image: two server-streaming calls whose client never asks for a message. Their responses
+        // fill the client's windows, the proxy stops reading them upstream; the upstream connection (shared by
+        // every call from this event loop) must keep carrying the other calls' responses.
+        floodStarted.clear();
+        List<io.grpc.ClientCall<byte[], byte[]>> unread = new ArrayList<>();
+        try {
+            for (int c = 0; c < 2; c++) {
+                io.grpc.ClientCall<byte[], byte[]> call = channel.newCall(FLOOD, CallOptions.DEFAULT);
+                call.start(new io.grpc.ClientCall.Listener<byte[]>() {}, new Metadata());
+                call.sendMessage(utf8("flood"));
+                call.halfClose(); // and never call.request(): the responses stay unread
+                unread.add(call);
+            }
+            assertNotNull(floodStarted.poll(10, TimeUnit.SECONDS));
+            assertNotNull(floodStarted.poll(10, TimeUnit.SECONDS));
+            Thread.sleep(500); // let the unread responses fill whatever they can
+            for (int i = 0; i < 3; i++) {
+                byte[] payload = new byte[256 << 10];
+                TestUpstream.fillPattern(payload, i, payload.length);
+                byte[] echo = ClientCalls.blockingUnaryCall(channel, CHAT_AS_UNARY,
+                        CallOptions.DEFAULT.withDeadlineAfter(5, TimeUnit.SECONDS), payload);
+                assertArrayEquals(payload, echo);
+            }
+        } finally {
+            unread.forEach(c -> c.cancel("test over", null));
+        }
+    }
+
+    @Test
+    void unreachableUpstreamIsUnavailable() throws Exception {
+        int closedPort;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closedPort = s.getLocalPort();
+        }
+        try (MeshProxy p = MeshProxy.builder().config(Configs.simple(UpstreamProtocol.HTTP2, closedPort)).build().start()) {
+            ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", p.listenerPort("in")).usePlaintext().build();
+            try {
+                StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+                        () -> ClientCalls.blockingUnaryCall(ch, UNARY, CallOptions.DEFAULT, utf8("x")));
+                // UNAVAILABLE is what gRPC clients retry on; the proxy's 503 must map to it.
+                assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), e.toString());
+            } finally {
+                ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
+        }
+    }
+
     // ---- the service ----
 
     /** The Chat method called as unary: one request message, one reply (the echo). */
@@ -290,6 +414,59 @@ class GrpcPassthroughTest {
                         out.onNext(utf8(sb.toString()));
                         out.onCompleted();
                     }
+                }))
+                .addMethod(REJECT, ServerCalls.asyncClientStreamingCall((StreamObserver<byte[]> out) -> new StreamObserver<byte[]>() {
+                    boolean closed;
+
+                    @Override
+                    public void onNext(byte[] value) {
+                        if (!closed) {
+                            closed = true;
+                            out.onError(Status.INVALID_ARGUMENT.withDescription("rejected: " + str(value)).asRuntimeException());
+                        }
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {}
+
+                    @Override
+                    public void onCompleted() {}
+                }))
+                .addMethod(STALL, (call, headers) -> {
+                    stalledCalls.add(call); // never call.request(): the messages stay unread
+                    return new ServerCall.Listener<byte[]>() {};
+                })
+                .addMethod(FLOOD, ServerCalls.asyncServerStreamingCall((req, out) -> {
+                    // 8 MiB in 64 KiB messages, sent only while the transport is ready (gRPC's backpressure).
+                    ServerCallStreamObserver<byte[]> so = (ServerCallStreamObserver<byte[]>) out;
+                    long[] sent = {0};
+                    byte[] chunk = new byte[64 << 10];
+                    so.setOnCancelHandler(() -> {});
+                    so.setOnReadyHandler(() -> {
+                        while (so.isReady() && !so.isCancelled() && sent[0] < (8 << 20)) {
+                            so.onNext(chunk);
+                            sent[0] += chunk.length;
+                        }
+                        if (sent[0] >= (8 << 20) && !so.isCancelled()) {
+                            sent[0] = -1L << 40; // complete once
+                            so.onCompleted();
+                        }
+                    });
+                    floodStarted.add(str(req));
+                }))
+                .addMethod(TICKS, ServerCalls.asyncServerStreamingCall((req, out) -> {
+                    ServerCallStreamObserver<byte[]> so = (ServerCallStreamObserver<byte[]>) out;
+                    AtomicInteger n = new AtomicInteger();
+                    java.util.concurrent.ScheduledFuture<?>[] task = new java.util.concurrent.ScheduledFuture<?>[1];
+                    so.setOnCancelHandler(() -> {
+                        task[0].cancel(false);
+                        ticksCancelled.add(str(req));
+                    });
+                    task[0] = timer.scheduleAtFixedRate(() -> {
+                        if (!so.isCancelled()) {
+                            so.onNext(utf8("tick-" + n.getAndIncrement()));
+                        }
+                    }, 0, 20, TimeUnit.MILLISECONDS);
                 }))
                 .addMethod(CHAT, ServerCalls.asyncBidiStreamingCall((StreamObserver<byte[]> out) -> new StreamObserver<byte[]>() {
                     @Override
