@@ -29,6 +29,19 @@ public final class Configs {
         return b.build();
     }
 
+    /** Like {@link #simple(UpstreamProtocol, TestUpstream...)} for upstreams known only by port on 127.0.0.1. */
+    public static ProxyConfig simple(UpstreamProtocol protocol, int... upstreamPorts) {
+        ClusterConfig.Builder b = ClusterConfig.builder().name("backend").protocol(protocol);
+        for (int port : upstreamPorts) {
+            b.endpoint("127.0.0.1", port);
+        }
+        return ProxyConfig.builder()
+                .listener(ListenerConfig.builder().name("in").port(0).routes(allTo("backend")).build())
+                .cluster(b.build())
+                .admin(new AdminConfig("127.0.0.1", 0))
+                .build();
+    }
+
     /** Listener "in" on a free port, everything to cluster "backend" of {@code upstreams}; admin on a free port. */
     public static ProxyConfig simple(UpstreamProtocol protocol, TestUpstream... upstreams) {
         return ProxyConfig.builder()

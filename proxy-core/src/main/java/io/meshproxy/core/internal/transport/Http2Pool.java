@@ -118,6 +118,7 @@ public final class Http2Pool implements EndpointPool {
                                     .initialWindowSize(STREAM_WINDOW))
                             .build(),
                     new Http2MultiplexHandler(RefusePushedStreams.INSTANCE),
+                    new Http2ConnectionWindow(),
                     conn);
             connections.add(conn);
             host.connectionOpened();
