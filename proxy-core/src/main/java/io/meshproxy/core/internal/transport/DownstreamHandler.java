@@ -46,6 +46,8 @@ final class DownstreamHandler extends ChannelInboundHandlerAdapter {
     private ArrayDeque<Object> pipelined;
     private boolean closeAfterResponse;
     private boolean draining;
+    /** An HTTP/1.1 request without a body was taken as complete; its codec-made empty last chunk is dropped. */
+    private boolean swallowLastContent;
 
     DownstreamHandler(ListenerRuntime listener, boolean http2) {
         this.listener = listener;
@@ -59,6 +61,13 @@ final class DownstreamHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (swallowLastContent && msg instanceof HttpContent c) {
+            if (c instanceof LastHttpContent) {
+                swallowLastContent = false;
+            }
+            c.release();
+            return;
+        }
         if (current != null && current.requestEnded) {
             if (http2) {
                 ReferenceCountUtil.release(msg);
@@ -257,6 +266,13 @@ final class DownstreamHandler extends ChannelInboundHandlerAdapter {
                 full.release();
                 body = Body.empty();
                 requestEnded = true;
+            } else if (!http2 && full == null && declared <= 0 && !HttpUtil.isTransferEncodingChunked(req)) {
+                // HTTP/1.1 (RFC 9112 §6.3): no content-length and no chunked coding means no body. Take the
+                // request as complete now, so a response that finishes before the codec's empty last chunk
+                // is read does not look like one that cut its request short.
+                body = Body.empty();
+                requestEnded = true;
+                swallowLastContent = true;
             } else {
                 requestBody = new StreamBody(loop, this, full != null ? full.content().readableBytes() : declared);
                 body = requestBody;

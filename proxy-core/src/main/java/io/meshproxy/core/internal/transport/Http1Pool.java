@@ -94,6 +94,7 @@ public final class Http1Pool implements EndpointPool {
         private UpstreamExchange exchange;
         private ScheduledFuture<?> idleTimer;
         private boolean gone;
+        private int exchanges;
 
         Connection(Channel channel) {
             this.channel = channel;
@@ -105,6 +106,7 @@ public final class Http1Pool implements EndpointPool {
                 idleTimer = null;
             }
             exchange = ex;
+            exchanges++;
             ex.onStream(this);
         }
 
@@ -116,6 +118,11 @@ public final class Http1Pool implements EndpointPool {
         @Override
         public boolean http2() {
             return false;
+        }
+
+        @Override
+        public boolean reused() {
+            return exchanges > 1;
         }
 
         @Override

@@ -281,6 +281,11 @@ public final class Http2Pool implements EndpointPool {
         }
 
         @Override
+        public boolean reused() {
+            return false;
+        }
+
+        @Override
         public void release(boolean reusable) {
             exchange = null;
             if (channel.isActive()) {

@@ -167,7 +167,9 @@ public final class NettyHttp {
                     h.remove(HttpHeaderNames.CONTENT_LENGTH);
                 }
             } else if (full) {
-                h.set(HttpHeaderNames.CONTENT_LENGTH, "0");
+                if (http1) {
+                    h.set(HttpHeaderNames.CONTENT_LENGTH, "0"); // HTTP/2 ends the stream with the headers instead
+                }
             } else if (length >= 0) {
                 h.set(HttpHeaderNames.CONTENT_LENGTH, Long.toString(length));
             } else {

@@ -39,6 +39,8 @@ public final class UpstreamExchange implements ChannelBodyWriter.Outcome, Stream
     private ChannelBodyWriter requestWriter;
     private StreamBody responseBody;
     private ScheduledFuture<?> timer;
+    private EndpointPool pool;
+    private boolean staleRetried;
     private boolean headersReceived;
     private boolean requestDone;
     private boolean responseDone;
@@ -66,6 +68,7 @@ public final class UpstreamExchange implements ChannelBodyWriter.Outcome, Stream
         assert loop.inEventLoop();
         host.requestStarted();
         ctx.onCancel(() -> abort(ResponseFlag.DC, new IOException("downstream connection terminated")));
+        this.pool = pool;
         pool.acquire(this);
     }
 
@@ -227,6 +230,21 @@ public final class UpstreamExchange implements ChannelBodyWriter.Outcome, Stream
     /** The stream or connection closed. */
     void onClosed() {
         if (finished) {
+            return;
+        }
+        if (!headersReceived && stream != null && stream.reused() && request.body() == Body.empty()
+                && !staleRetried && !ctx.isCancelled()) {
+            // A kept-alive connection the upstream closed while it sat idle (its keep-alive timeout raced our
+            // reuse): nothing was answered and there is no body to replay, so send again on another
+            // connection, once, as OkHttp does. Retries as policy come with the resilience work.
+            staleRetried = true;
+            stream = null;
+            requestDone = false;
+            if (timer != null) {
+                timer.cancel(false);
+                timer = null;
+            }
+            pool.acquire(this);
             return;
         }
         if (!headersReceived || !responseDone) {

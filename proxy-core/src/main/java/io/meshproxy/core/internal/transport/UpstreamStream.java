@@ -10,6 +10,9 @@ interface UpstreamStream {
 
     boolean http2();
 
+    /** Whether this connection served an earlier exchange (so it may have been closed by the peer meanwhile). */
+    boolean reused();
+
     /** The exchange is over; {@code reusable}: both directions ended cleanly, the connection may serve again. */
     void release(boolean reusable);
 
