@@ -109,6 +109,8 @@ public class ProxyLatencyBenchmark {
         directClient = new KeepAliveClient(clientGroup, upstream.port(), AUTHORITY);
         listenerClient = new KeepAliveClient(clientGroup, proxy.listenerPort("in"), AUTHORITY);
 
+        System.out.println("# transport: benchmark client and upstream " + LoopbackTransport.name()
+                + ", meshproxy " + io.meshproxy.core.internal.transport.Transport.name());
         // Fail the trial at once, not after minutes of measuring error responses.
         check("direct", direct());
         check("listener", listener());
