@@ -28,6 +28,8 @@ public final class ChannelBodyWriter implements BodySubscriber {
 
     private final Channel channel;
     private final Outcome outcome;
+    private final Runnable flushTask = this::flushNow;
+    private boolean flushPending;
     private BodySubscription subscription;
     private Headers trailers;
     private long bytes;
@@ -41,6 +43,27 @@ public final class ChannelBodyWriter implements BodySubscriber {
 
     public long bytesWritten() {
         return bytes;
+    }
+
+    /**
+     * Writes the message head. It is flushed at the end of this event-loop turn, together with whatever
+     * body chunks arrive in the same turn: a small message leaves in one write system call.
+     */
+    public void writeHead(Object head) {
+        channel.write(head, channel.voidPromise());
+        flushSoon();
+    }
+
+    private void flushSoon() {
+        if (!flushPending) {
+            flushPending = true;
+            channel.eventLoop().execute(flushTask);
+        }
+    }
+
+    private void flushNow() {
+        flushPending = false;
+        channel.flush();
     }
 
     @Override
@@ -64,7 +87,8 @@ public final class ChannelBodyWriter implements BodySubscriber {
             return;
         }
         bytes += buf.readableBytes();
-        channel.writeAndFlush(new DefaultHttpContent(buf), channel.voidPromise());
+        channel.write(new DefaultHttpContent(buf), channel.voidPromise());
+        flushSoon();
         if (channel.isWritable()) {
             subscription.request(1);
         } else {

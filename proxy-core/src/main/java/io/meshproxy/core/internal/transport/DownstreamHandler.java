@@ -367,8 +367,8 @@ final class DownstreamHandler extends ChannelInboundHandlerAdapter {
                 });
                 return;
             }
-            channel.writeAndFlush(head, channel.voidPromise());
             writer = new ChannelBodyWriter(channel, this);
+            writer.writeHead(head);
             response.body().subscribe(writer);
         }
 

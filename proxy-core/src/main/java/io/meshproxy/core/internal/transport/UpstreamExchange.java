@@ -86,11 +86,12 @@ public final class UpstreamExchange implements ChannelBodyWriter.Outcome, Stream
         this.stream = s;
         Channel ch = s.channel();
         boolean full = request.body() == Body.empty();
-        ch.writeAndFlush(NettyHttp.toNettyRequest(request, full), ch.voidPromise());
         if (full) {
+            ch.writeAndFlush(NettyHttp.toNettyRequest(request, true), ch.voidPromise());
             written(0);
         } else {
             requestWriter = new ChannelBodyWriter(ch, this);
+            requestWriter.writeHead(NettyHttp.toNettyRequest(request, false));
             request.body().subscribe(requestWriter);
         }
     }
