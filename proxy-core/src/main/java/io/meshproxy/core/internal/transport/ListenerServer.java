@@ -97,13 +97,14 @@ public final class ListenerServer {
         HttpServerUpgradeHandler upgrade = new HttpServerUpgradeHandler(codec, protocol ->
                 AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
                         ? new Http2ServerUpgradeCodec(http2Codec(), new Http2MultiplexHandler(streamInitializer()),
-                                new Http2ConnectionWindow())
+                                new Http2ConnectionWindow(), new Http2IdleCloser())
                         : null,
                 MAX_UPGRADE_REQUEST);
         ChannelHandler priorKnowledge = new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
-                ch.pipeline().addLast(http2Codec(), new Http2MultiplexHandler(streamInitializer()), new Http2ConnectionWindow());
+                ch.pipeline().addLast(http2Codec(), new Http2MultiplexHandler(streamInitializer()),
+                        new Http2ConnectionWindow(), new Http2IdleCloser());
             }
         };
         p.addLast(new CleartextHttp2ServerUpgradeHandler(codec, upgrade, priorKnowledge));
