@@ -9,7 +9,6 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
@@ -50,15 +49,7 @@ public final class Http2Pool implements EndpointPool {
         this.loop = loop;
         this.host = host;
         this.idleTimeoutNanos = idleTimeout.toNanos();
-        this.bootstrap = new Bootstrap().group(loop).channel(Transport.socketChannel())
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
-                .option(ChannelOption.TCP_NODELAY, true)
-                .handler(new ChannelInboundHandlerAdapter() {
-                    @Override
-                    public boolean isSharable() {
-                        return true;
-                    }
-                });
+        this.bootstrap = Transport.upstreamBootstrap(loop, connectTimeout);
     }
 
     @Override

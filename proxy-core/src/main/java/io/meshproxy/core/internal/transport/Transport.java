@@ -1,5 +1,10 @@
 package io.meshproxy.core.internal.transport;
 
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -13,6 +18,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import java.time.Duration;
 
 /** Native epoll where it loads (Linux), NIO otherwise; {@code -Dmeshproxy.transport=nio} forces NIO. */
 public final class Transport {
@@ -33,6 +39,22 @@ public final class Transport {
 
     public static Class<? extends ServerChannel> serverChannel() {
         return EPOLL ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+    }
+
+    /**
+     * A bootstrap for upstream connections from {@code loop} (so they share the loop of the requests that use
+     * them), with Nagle off and the cluster's connect timeout. Handlers are added once connected.
+     */
+    public static Bootstrap upstreamBootstrap(EventLoop loop, Duration connectTimeout) {
+        return new Bootstrap().group(loop).channel(socketChannel())
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
+                .option(ChannelOption.TCP_NODELAY, true)
+                .handler(NoHandler.INSTANCE);
+    }
+
+    @ChannelHandler.Sharable
+    private static final class NoHandler extends ChannelInboundHandlerAdapter {
+        static final NoHandler INSTANCE = new NoHandler();
     }
 
     public static Class<? extends SocketChannel> socketChannel() {
