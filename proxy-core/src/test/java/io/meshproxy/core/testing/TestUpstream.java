@@ -196,6 +196,7 @@ public final class TestUpstream implements AutoCloseable {
         private long sent;
         private boolean generating;
         private boolean counted;
+        private boolean headRequest;
 
         Handler(boolean http2) {
             this.http2 = http2;
@@ -243,6 +244,12 @@ public final class TestUpstream implements AutoCloseable {
 
         private void onRequest(ChannelHandlerContext ctx, HttpRequest req) {
             begin();
+            headRequest = io.netty.handler.codec.http.HttpMethod.HEAD.equals(req.method());
+            // a keep-alive connection serves many requests with one handler: start each from scratch
+            count = 0;
+            sent = 0;
+            toSend = 0;
+            generating = false;
             String path = req.uri();
             int q = path.indexOf('?');
             String p = q < 0 ? path : path.substring(0, q);
@@ -321,6 +328,11 @@ public final class TestUpstream implements AutoCloseable {
                         HttpResponse r = head(HttpResponseStatus.OK);
                         HttpUtil.setContentLength(r, toSend);
                         ctx.writeAndFlush(r);
+                        if (headRequest) { // the headers a GET would get, and no body
+                            ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+                            end();
+                            return;
+                        }
                         generating = true;
                         generate(ctx);
                     }

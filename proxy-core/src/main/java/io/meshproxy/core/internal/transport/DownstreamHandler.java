@@ -351,11 +351,13 @@ final class DownstreamHandler extends ChannelInboundHandlerAdapter {
             }
             status = response.status();
             responseStarted = true;
-            boolean full = response.body() == Body.empty();
+            boolean empty = response.body() == Body.empty();
+            // A response to HEAD is complete at its head (its content-length describes the GET it stands for).
+            boolean full = empty || headRequest;
             boolean close = closeAfterResponse || draining || listener.draining();
             Object head = NettyHttp.toNettyResponse(response, full, headRequest, !http2, close);
-            if (full || headRequest) {
-                if (!full) {
+            if (full) {
+                if (!empty) {
                     response.body().discard();
                 }
                 channel.writeAndFlush(head).addListener((ChannelFutureListener) f -> {
