@@ -114,8 +114,10 @@ final class DownstreamHandler extends ChannelInboundHandlerAdapter {
             current = ex;
             ex.requestEnded = true;
             ex.ctx.addResponseFlag(ResponseFlag.DPE);
-            ex.ctx.responseCodeDetails(status == 400 ? "http1.codec_error" : "http1.headers_too_large");
-            ex.sendResponse(LocalReplies.of(status, status == 400 ? "Bad Request" : "Request Header Fields Too Large"));
+            ex.ctx.responseCodeDetails(status == 400 ? "http1.codec_error"
+                    : status == 414 ? "http1.request_line_too_long" : "http1.headers_too_large");
+            ex.sendResponse(LocalReplies.of(status, status == 400 ? "Bad Request"
+                    : status == 414 ? "URI Too Long" : "Request Header Fields Too Large"));
             return;
         }
         if (!http2 && !HttpUtil.isKeepAlive(req)) {
