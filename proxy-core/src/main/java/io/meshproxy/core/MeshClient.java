@@ -24,10 +24,11 @@ import java.util.concurrent.ExecutionException;
  * {@link io.meshproxy.core.http.Body#of(byte[])} does.
  */
 public final class MeshClient {
-    private final ListenerRuntime listener;
+    private final java.util.function.Supplier<ListenerRuntime> listener;
     private final EventLoopGroup group;
 
-    MeshClient(ListenerRuntime listener, EventLoopGroup group) {
+    /** @param listener the listener entered, looked up per request so configuration updates apply */
+    MeshClient(java.util.function.Supplier<ListenerRuntime> listener, EventLoopGroup group) {
         this.listener = listener;
         this.group = group;
     }
@@ -63,6 +64,12 @@ public final class MeshClient {
     }
 
     private void run(EventLoop loop, HttpRequest request, CompletableFuture<HttpResponse> result) {
+        ListenerRuntime listener = this.listener.get();
+        if (listener == null) {
+            request.body().discard();
+            result.complete(io.meshproxy.core.internal.transport.LocalReplies.of(503, "listener removed"));
+            return;
+        }
         RequestContext ctx = new RequestContext(listener.name(), "in-process", null, null, false, loop,
                 System.nanoTime());
         String method = request.method();

@@ -38,12 +38,19 @@ import java.util.concurrent.TimeUnit;
  * }</pre>
  */
 public final class MeshProxy implements AutoCloseable {
-    private final ProxyConfig config;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(MeshProxy.class);
+
     private final EventLoopGroup group;
-    private final Map<String, Cluster> clusters;
+    private final List<HttpFilter> filters;
+    private final Map<String, HttpService> handlers;
+    private final List<RequestLogListener> logListeners;
     private final Map<String, ListenerServer> servers = new LinkedHashMap<>();
-    private final Map<String, ListenerRuntime> runtimes = new LinkedHashMap<>();
+    /** Copy-on-write: replaced whole by {@link #update}, read without a lock by the in-process client. */
+    private volatile Map<String, ListenerRuntime> runtimes;
     private final long startedAtMillis = System.currentTimeMillis();
+    private volatile ProxyConfig config;
+    private volatile Map<String, Cluster> clusters;
+    private volatile String versionInfo = "0";
     private AdminServer admin;
     private volatile State state = State.INITIALIZING;
 
@@ -52,31 +59,51 @@ public final class MeshProxy implements AutoCloseable {
 
     private MeshProxy(Builder b) {
         this.config = Objects.requireNonNull(b.config, "config");
-        this.group = Transport.newGroup(b.eventLoopThreads, "meshproxy");
-        Map<String, Cluster> cs = new LinkedHashMap<>();
-        for (ClusterConfig c : config.clusters()) {
-            cs.put(c.name(), new Cluster(c));
-        }
-        this.clusters = Collections.unmodifiableMap(cs);
-        List<String> errors = new ArrayList<>();
+        this.filters = List.copyOf(b.filters);
+        this.handlers = Map.copyOf(b.handlers);
+        this.logListeners = List.copyOf(b.logListeners);
+        this.clusters = buildClusters(config, Map.of());
+        Map<String, HttpService> chains = compileChains(config, clusters);
+        Map<String, ListenerRuntime> rs = new LinkedHashMap<>();
         for (ListenerConfig l : config.listeners()) {
+            rs.put(l.name(), new ListenerRuntime(l, chains.get(l.name()), logListeners));
+        }
+        this.runtimes = Collections.unmodifiableMap(rs);
+        this.group = Transport.newGroup(b.eventLoopThreads, "meshproxy");
+    }
+
+    /** Clusters of {@code next}: an unchanged cluster (equal config) is carried over with its hosts and pools. */
+    private static Map<String, Cluster> buildClusters(ProxyConfig next, Map<String, Cluster> previous) {
+        Map<String, Cluster> cs = new LinkedHashMap<>();
+        for (ClusterConfig c : next.clusters()) {
+            Cluster old = previous.get(c.name());
+            cs.put(c.name(), old != null && old.config().equals(c) ? old : new Cluster(c));
+        }
+        return Collections.unmodifiableMap(cs);
+    }
+
+    /** Each listener's filter chain over its terminal (router or handler); fails on an unknown handler. */
+    private Map<String, HttpService> compileChains(ProxyConfig cfg, Map<String, Cluster> cs) {
+        List<String> errors = new ArrayList<>();
+        Map<String, HttpService> chains = new LinkedHashMap<>();
+        for (ListenerConfig l : cfg.listeners()) {
             HttpService terminal;
             if (l.handler() != null) {
-                terminal = b.handlers.get(l.handler());
+                terminal = handlers.get(l.handler());
                 if (terminal == null) {
                     errors.add("listener '" + l.name() + "': handler: no in-process handler registered as '"
                             + l.handler() + "'");
                     continue;
                 }
             } else {
-                terminal = new Router(RouteTable.compile(l.routes()), clusters);
+                terminal = new Router(RouteTable.compile(l.routes()), cs);
             }
-            runtimes.put(l.name(), new ListenerRuntime(l, DefaultFilterChain.build(b.filters, terminal), b.logListeners));
+            chains.put(l.name(), DefaultFilterChain.build(filters, terminal));
         }
         if (!errors.isEmpty()) {
-            group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             throw new ConfigException(errors);
         }
+        return chains;
     }
 
     public static Builder builder() {
@@ -85,23 +112,25 @@ public final class MeshProxy implements AutoCloseable {
 
     /** Binds every listener and the admin server. */
     public MeshProxy start() {
+        String binding = null;
         try {
             for (ListenerRuntime r : runtimes.values()) {
+                binding = "listener '" + r.name() + "' on " + r.config().address() + ":" + r.config().port();
                 ListenerServer s = new ListenerServer(r, group);
                 s.start();
                 servers.put(r.name(), s);
             }
             if (config.admin() != null) {
+                binding = "admin on " + config.admin().address() + ":" + config.admin().port();
                 admin = new AdminServer(this, config.admin(), group);
                 admin.start();
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        } catch (Exception e) { // Netty rethrows a bind failure as an undeclared IOException
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
             close();
-            throw new IllegalStateException("interrupted while binding", e);
-        } catch (RuntimeException e) {
-            close();
-            throw e;
+            throw new IllegalStateException("cannot start " + binding + ": " + e.getMessage(), e);
         }
         state = State.LIVE;
         return this;
@@ -122,6 +151,98 @@ public final class MeshProxy implements AutoCloseable {
     /** The clusters by name, in configuration order. */
     public Map<String, Cluster> clusters() {
         return clusters;
+    }
+
+    /** The version of the configuration in force, as given to {@link #update(ProxyConfig, String)} ("0" at start). */
+    public String versionInfo() {
+        return versionInfo;
+    }
+
+    /**
+     * Swaps in a new configuration, atomically, without dropping a connection: the new configuration is
+     * compiled completely first (a problem throws {@link ConfigException} and nothing changes); then every
+     * listener's chain and route table switch at once. Requests in flight finish on the configuration they
+     * started with. Clusters whose config is unchanged carry over with their hosts, counters and pooled
+     * connections; replaced clusters close their connections as their requests end. New listeners are
+     * bound, removed ones drain; a listener whose address or port changed is drained and bound anew. The
+     * admin server keeps its address.
+     *
+     * @param version the version of the source (a file digest, a revision) shown by {@code /config_dump}
+     */
+    public synchronized void update(ProxyConfig next, String version) {
+        Objects.requireNonNull(next, "config");
+        if (state == State.TERMINATED) {
+            throw new IllegalStateException("proxy is closed");
+        }
+        Map<String, Cluster> previous = clusters;
+        Map<String, Cluster> nextClusters = buildClusters(next, previous);
+        Map<String, HttpService> chains = compileChains(next, nextClusters);
+        // Bind what is new before anything switches, so a port that cannot be bound rejects the update whole.
+        Map<String, ListenerServer> bound = new LinkedHashMap<>();
+        Map<String, ListenerRuntime> boundRuntimes = new LinkedHashMap<>();
+        List<ListenerServer> toDrain = new ArrayList<>();
+        try {
+            for (ListenerConfig l : next.listeners()) {
+                ListenerRuntime existing = runtimes.get(l.name());
+                boolean rebind = existing == null || !existing.config().address().equals(l.address())
+                        || existing.config().port() != l.port();
+                if (!rebind) {
+                    continue;
+                }
+                if (existing != null && servers.containsKey(l.name())) {
+                    ListenerServer old = servers.get(l.name());
+                    toDrain.add(old);
+                    if (old.port() == l.port()) {
+                        old.stopAccepting(); // same port, new address: free it first
+                    }
+                }
+                ListenerRuntime r = new ListenerRuntime(l, chains.get(l.name()), logListeners);
+                boundRuntimes.put(l.name(), r);
+                if (state != State.INITIALIZING) {
+                    ListenerServer server = new ListenerServer(r, group);
+                    server.start();
+                    bound.put(l.name(), server);
+                }
+            }
+        } catch (Exception e) { // Netty rethrows a bind failure as an undeclared IOException
+            bound.values().forEach(ListenerServer::close);
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            throw new ConfigException("update rejected, previous configuration kept: " + e.getMessage());
+        }
+        // The switch.
+        Map<String, ListenerRuntime> nextRuntimes = new LinkedHashMap<>();
+        for (ListenerConfig l : next.listeners()) {
+            ListenerRuntime r = boundRuntimes.get(l.name());
+            if (r == null) {
+                r = runtimes.get(l.name());
+                r.update(l, chains.get(l.name()));
+            } else if (bound.containsKey(l.name())) {
+                servers.put(l.name(), bound.get(l.name()));
+            }
+            nextRuntimes.put(l.name(), r);
+        }
+        for (String name : runtimes.keySet()) {
+            if (!nextRuntimes.containsKey(name)) {
+                ListenerServer s = servers.remove(name);
+                if (s != null) {
+                    toDrain.add(s);
+                }
+            }
+        }
+        this.runtimes = Collections.unmodifiableMap(nextRuntimes);
+        this.clusters = nextClusters;
+        this.config = next;
+        this.versionInfo = version == null ? "" : version;
+        toDrain.forEach(ListenerServer::drain);
+        for (Cluster c : previous.values()) {
+            if (nextClusters.get(c.name()) != c) {
+                c.retire();
+            }
+        }
+        LOG.info("configuration {} in force: {} listeners, {} clusters", versionInfo, nextRuntimes.size(),
+                nextClusters.size());
     }
 
     /** The bound address of a listener. */
@@ -155,7 +276,7 @@ public final class MeshProxy implements AutoCloseable {
     public MeshClient client() {
         for (ListenerRuntime r : runtimes.values()) {
             if (r.config().routes() != null) {
-                return new MeshClient(r, group);
+                return client(r.name());
             }
         }
         throw new IllegalStateException("no routing listener to enter");
@@ -163,11 +284,10 @@ public final class MeshProxy implements AutoCloseable {
 
     /** The in-process client entering listener {@code name}'s filter chain and routes. */
     public MeshClient client(String listenerName) {
-        ListenerRuntime r = runtimes.get(listenerName);
-        if (r == null) {
+        if (!runtimes.containsKey(listenerName)) {
             throw new IllegalArgumentException("no listener '" + listenerName + "'");
         }
-        return new MeshClient(r, group);
+        return new MeshClient(() -> runtimes.get(listenerName), group);
     }
 
     /**

@@ -40,7 +40,7 @@ import java.util.Map;
  *   <li>{@code GET /ready}: 200 {@code LIVE} while serving, 503 with the state otherwise (for readiness probes);
  *   <li>{@code GET /healthz}: 200 while the process runs (liveness);
  *   <li>{@code GET /server_info}: version, state, uptime, transport, memory, as JSON;
- *   <li>{@code GET /config_dump}: the effective configuration as JSON;
+ *   <li>{@code GET /config_dump}: the effective configuration as JSON, with the {@code version_info} it came from;
  *   <li>{@code GET /clusters}: each endpoint with health, weight, active requests and open connections, in
  *       Envoy's text format ({@code ?format=json} for JSON);
  *   <li>{@code POST /drain_listeners}: graceful drain of every listener.
@@ -93,7 +93,7 @@ public final class AdminServer {
                         ? text(200, "LIVE\n") : text(503, proxy.state() + "\n");
                 case "/healthz" -> resp = text(200, "OK\n");
                 case "/server_info" -> resp = json(200, ConfigJson.write(serverInfo()));
-                case "/config_dump" -> resp = json(200, ConfigJson.toJson(proxy.config()));
+                case "/config_dump" -> resp = json(200, configDump());
                 case "/clusters" -> resp = q.parameters().containsKey("format")
                         && "json".equals(q.parameters().get("format").get(0))
                         ? json(200, ConfigJson.write(clustersJson())) : text(200, clustersText());
@@ -120,6 +120,12 @@ public final class AdminServer {
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             ctx.close();
         }
+    }
+
+    /** The configuration in force, led by the version it came from (Envoy's {@code version_info}). */
+    private String configDump() {
+        String config = ConfigJson.toJson(proxy.config());
+        return "{\"version_info\":" + ConfigJson.write(proxy.versionInfo()) + "," + config.substring(1);
     }
 
     private Map<String, Object> serverInfo() {

@@ -34,6 +34,7 @@ public final class Cluster {
     private final Map<String, List<Host>> subsets;
     private final ConcurrentHashMap<ScheduledExecutorService, LoopState> loops = new ConcurrentHashMap<>();
     private volatile boolean closed;
+    private volatile boolean retired;
 
     public Cluster(ClusterConfig config) {
         this.config = config;
@@ -100,6 +101,8 @@ public final class Cluster {
             s.pools.put(host, pool);
             if (closed) {
                 pool.close();
+            } else if (retired) {
+                pool.retire();
             }
         }
         UpstreamExchange exchange = new UpstreamExchange(ctx, request, host, loop, timeout);
@@ -113,6 +116,15 @@ public final class Cluster {
             s = loops.computeIfAbsent(eventLoop, l -> new LoopState());
         }
         return s;
+    }
+
+    /**
+     * This cluster was replaced by a configuration update: its connections close as their requests end
+     * (requests that started under the old configuration still complete here), idle ones at once.
+     */
+    public void retire() {
+        retired = true;
+        loops.forEach((loop, state) -> loop.execute(() -> state.pools.values().forEach(EndpointPool::retire)));
     }
 
     /** Closes every pool, each on its own event loop. */

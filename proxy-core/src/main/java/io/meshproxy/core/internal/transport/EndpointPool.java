@@ -11,4 +11,10 @@ public interface EndpointPool {
 
     /** Closes every connection; in-flight exchanges see a reset. */
     void close();
+
+    /**
+     * The cluster was replaced by a configuration update: idle connections close now, busy ones when their
+     * exchanges end. Requests still arriving (they started under the old configuration) are served.
+     */
+    void retire();
 }

@@ -29,6 +29,7 @@ public final class Http1Pool implements EndpointPool {
     private final ArrayDeque<Connection> idle = new ArrayDeque<>();
     private int open;
     private boolean closed;
+    private boolean retired;
 
     public Http1Pool(EventLoop loop, Host host, Duration connectTimeout, Duration idleTimeout) {
         this.loop = loop;
@@ -69,6 +70,15 @@ public final class Http1Pool implements EndpointPool {
     @Override
     public int connections() {
         return open;
+    }
+
+    @Override
+    public void retire() {
+        retired = true;
+        Connection c;
+        while ((c = idle.pollFirst()) != null) {
+            c.channel.close();
+        }
     }
 
     @Override
@@ -119,7 +129,7 @@ public final class Http1Pool implements EndpointPool {
         @Override
         public void release(boolean reusable) {
             exchange = null;
-            if (!reusable || closed || !channel.isActive()) {
+            if (!reusable || closed || retired || !channel.isActive()) {
                 channel.close();
                 return;
             }

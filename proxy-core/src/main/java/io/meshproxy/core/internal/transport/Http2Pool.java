@@ -44,6 +44,7 @@ public final class Http2Pool implements EndpointPool {
     private final ArrayDeque<UpstreamExchange> pending = new ArrayDeque<>();
     private int connecting;
     private boolean closed;
+    private boolean retired;
 
     public Http2Pool(EventLoop loop, Host host, Duration connectTimeout, Duration idleTimeout) {
         this.loop = loop;
@@ -133,6 +134,16 @@ public final class Http2Pool implements EndpointPool {
     }
 
     @Override
+    public void retire() {
+        retired = true;
+        for (Connection c : new ArrayList<>(connections)) {
+            if (c.active == 0) {
+                c.parent.close();
+            }
+        }
+    }
+
+    @Override
     public void close() {
         closed = true;
         for (Connection c : new ArrayList<>(connections)) {
@@ -195,6 +206,10 @@ public final class Http2Pool implements EndpointPool {
 
         void streamClosed() {
             active--;
+            if (active == 0 && retired && pending.isEmpty()) {
+                parent.close();
+                return;
+            }
             if (active == 0 && idleTimeoutNanos > 0 && parent.isActive()) {
                 idleTimer = loop.schedule(() -> {
                     if (active == 0) {

@@ -174,6 +174,13 @@ public final class ListenerServer {
         GlobalEventExecutor.INSTANCE.schedule(() -> awaitDrained(done, deadline), 20, TimeUnit.MILLISECONDS);
     }
 
+    /** Closes the listening socket (new connections are refused); open connections carry on. */
+    public void stopAccepting() {
+        if (serverChannel != null) {
+            serverChannel.close().syncUninterruptibly();
+        }
+    }
+
     /** Stops accepting and closes every connection at once. */
     public void close() {
         runtime.draining(true);
