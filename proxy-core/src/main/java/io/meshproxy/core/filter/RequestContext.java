@@ -26,7 +26,8 @@ public final class RequestContext {
     private int flags;
     private String details;
     private Map<String, Object> attributes;
-    private java.util.List<Runnable> cancelCallbacks;
+    private Runnable cancelCallback;
+    private java.util.List<Runnable> moreCancelCallbacks;
     private boolean cancelled;
 
     /**
@@ -161,10 +162,14 @@ public final class RequestContext {
             callback.run();
             return;
         }
-        if (cancelCallbacks == null) {
-            cancelCallbacks = new java.util.ArrayList<>(2);
+        if (cancelCallback == null) {
+            cancelCallback = callback; // the common case, one upstream attempt: no list
+            return;
         }
-        cancelCallbacks.add(callback);
+        if (moreCancelCallbacks == null) {
+            moreCancelCallbacks = new java.util.ArrayList<>(2);
+        }
+        moreCancelCallbacks.add(callback);
     }
 
     /** Abandons the request: runs the cancel callbacks once. Called by the listener or client. */
@@ -173,11 +178,16 @@ public final class RequestContext {
             return;
         }
         cancelled = true;
-        if (cancelCallbacks != null) {
-            for (Runnable r : cancelCallbacks) {
+        Runnable first = cancelCallback;
+        cancelCallback = null;
+        if (first != null) {
+            first.run();
+        }
+        if (moreCancelCallbacks != null) {
+            for (Runnable r : moreCancelCallbacks) {
                 r.run();
             }
-            cancelCallbacks = null;
+            moreCancelCallbacks = null;
         }
     }
 

@@ -428,11 +428,13 @@ final class DownstreamHandler extends ChannelInboundHandlerAdapter {
             if (!ok) {
                 ctx.cancel();
             }
-            listener.log(new RequestLog(listener.name(), ctx.protocol(), method, authority, path, ctx.requestId(),
-                    ctx.routeName(), ctx.upstreamCluster(), ctx.upstreamHost(), responseStarted ? status : 0,
-                    ctx.responseFlags(), ctx.responseCodeDetails(),
-                    requestBody == null ? 0 : requestBody.bytesReceived(), bytesSent,
-                    System.nanoTime() - ctx.startNanos()));
+            if (listener.logging()) {
+                listener.log(new RequestLog(listener.name(), ctx.protocol(), method, authority, path, ctx.requestId(),
+                        ctx.routeName(), ctx.upstreamCluster(), ctx.upstreamHost(), responseStarted ? status : 0,
+                        ctx.responseFlags(), ctx.responseCodeDetails(),
+                        requestBody == null ? 0 : requestBody.bytesReceived(), bytesSent,
+                        System.nanoTime() - ctx.startNanos()));
+            }
             exchangeFinished(ok, requestIncomplete);
         }
 

@@ -50,6 +50,11 @@ public final class ListenerRuntime {
         draining = d;
     }
 
+    /** Whether anyone listens; when not, the data path builds no {@link RequestLog} at all. */
+    public boolean logging() {
+        return !logListeners.isEmpty();
+    }
+
     public void log(RequestLog log) {
         for (int i = 0; i < logListeners.size(); i++) {
             try {
