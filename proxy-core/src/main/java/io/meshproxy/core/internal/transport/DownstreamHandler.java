@@ -211,10 +211,13 @@ final class DownstreamHandler extends ChannelInboundHandlerAdapter {
         if (timeout != null) {
             timeout.exchangeFinished();
         }
-        while (pipelined != null && !pipelined.isEmpty() && current == null) {
-            channelRead(channel.pipeline().context(this), pipelined.poll());
+        // Replay what was read ahead, in order: the next request and its body; a request after that
+        // waits (queued again) until this one is answered.
+        ChannelHandlerContext ctx = channel.pipeline().context(this);
+        while (pipelined != null && !pipelined.isEmpty() && (current == null || !current.requestEnded)) {
+            channelRead(ctx, pipelined.poll());
         }
-        if (current == null || !current.requestEnded) {
+        if ((pipelined == null || pipelined.isEmpty()) && (current == null || !current.requestEnded)) {
             channel.config().setAutoRead(true);
             channel.read();
         }

@@ -168,11 +168,12 @@ public final class UpstreamExchange implements ChannelBodyWriter.Outcome, Stream
                 content.release();
                 return;
             }
-            boolean last = content instanceof LastHttpContent;
-            responseBody.onContent(content);
-            if (last) {
+            if (content instanceof LastHttpContent) {
+                // Free the connection before the end travels downstream: finishing the downstream response
+                // may start the next (pipelined) request at once, and it should find this connection idle.
                 onResponseEnd();
             }
+            responseBody.onContent(content);
         } else {
             ReferenceCountUtil.release(msg);
         }
@@ -190,14 +191,13 @@ public final class UpstreamExchange implements ChannelBodyWriter.Outcome, Stream
             long length = contentLength(head);
             responseBody = new StreamBody(loop, this, length);
             body = responseBody;
-            if (head instanceof FullHttpResponse full) {
-                responseBody.onContent(full);
-                responseDone = true;
-            }
         }
         ctx.responseCodeDetails("via_upstream");
         response.complete(NettyHttp.toResponse(head, body));
-        if (responseDone) {
+        if (head instanceof FullHttpResponse full && responseBody != null) {
+            onResponseEnd(); // as for a last chunk: free the stream first, then let the end travel
+            responseBody.onContent(full);
+        } else if (responseDone) {
             onResponseEnd();
         }
     }
