@@ -60,6 +60,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@code /delay/MS}: answers after MS milliseconds;
  *   <li>{@code /reset}: closes the connection (HTTP/1.1) or resets the stream (HTTP/2) without answering;
  *   <li>{@code /status/CODE}: answers CODE;
+ *   <li>{@code /close}: reads the body, answers with {@code Connection: close}, closes the connection 100 ms later;
  *   <li>anything else: 200 with the server's name as body.
  * </ul>
  * Every response carries {@code x-upstream: <name>}.
@@ -277,6 +278,8 @@ public final class TestUpstream implements AutoCloseable {
                 mode = "reset";
             } else if (p.startsWith("/delay/")) {
                 mode = "delay:" + p.substring("/delay/".length());
+            } else if (p.startsWith("/close")) {
+                mode = "close";
             } else if (p.startsWith("/status/")) {
                 mode = "status:" + p.substring("/status/".length());
             } else if (p.startsWith("/headers")) {
@@ -345,6 +348,23 @@ public final class TestUpstream implements AutoCloseable {
                             ctx.channel().close();
                         }
                         end();
+                    }
+                }
+                case "close" -> {
+                    if (last) {
+                        byte[] b = "closing".getBytes(StandardCharsets.UTF_8);
+                        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                                Unpooled.wrappedBuffer(b));
+                        r.headers().set("x-upstream", name);
+                        HttpUtil.setContentLength(r, b.length);
+                        if (!http2) {
+                            r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+                        }
+                        end();
+                        ctx.writeAndFlush(r);
+                        if (!http2) { // closes a little later, so a client that ignores the header can misuse it
+                            ctx.executor().schedule(() -> ctx.channel().close(), 100, TimeUnit.MILLISECONDS);
+                        }
                     }
                 }
                 case "delay" -> {

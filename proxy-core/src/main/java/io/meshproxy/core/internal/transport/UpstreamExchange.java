@@ -41,6 +41,7 @@ public final class UpstreamExchange implements ChannelBodyWriter.Outcome, Stream
     private ScheduledFuture<?> timer;
     private EndpointPool pool;
     private boolean staleRetried;
+    private boolean upstreamCloses;
     private boolean headersReceived;
     private boolean requestDone;
     private boolean responseDone;
@@ -181,6 +182,9 @@ public final class UpstreamExchange implements ChannelBodyWriter.Outcome, Stream
 
     private void onResponseHead(io.netty.handler.codec.http.HttpResponse head) {
         headersReceived = true;
+        // "Connection: close" (or HTTP/1.0 without keep-alive): the upstream will close after this response,
+        // so the connection must not go back to the pool where another request could race the close.
+        upstreamCloses = !stream.http2() && !io.netty.handler.codec.http.HttpUtil.isKeepAlive(head);
         Body body;
         if (head instanceof FullHttpResponse full && !full.content().isReadable()
                 && full.trailingHeaders().isEmpty()) {
@@ -317,7 +321,7 @@ public final class UpstreamExchange implements ChannelBodyWriter.Outcome, Stream
         host.requestFinished();
         if (stream != null) {
             UpstreamStream s = stream;
-            s.release(reusable && requestDone && responseDone);
+            s.release(reusable && requestDone && responseDone && !upstreamCloses);
         }
     }
 
