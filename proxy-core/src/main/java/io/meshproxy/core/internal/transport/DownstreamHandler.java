@@ -389,10 +389,14 @@ final class DownstreamHandler extends ChannelInboundHandlerAdapter {
         public void failed(Throwable cause) {
             // The response body failed mid-stream (upstream reset, timeout): the client must see a reset,
             // not a truncated message that looks complete.
-            if (!done && !ctx.hasResponseFlag(ResponseFlag.DC) && channel.isActive()
-                    && !ctx.hasResponseFlag(ResponseFlag.UT) && !ctx.hasResponseFlag(ResponseFlag.UR)
-                    && !ctx.hasResponseFlag(ResponseFlag.UC)) {
-                ctx.addResponseFlag(ResponseFlag.UR);
+            if (!done) {
+                if (!channel.isActive()) {
+                    // The write failed because the client is gone (its close may not have been read yet).
+                    ctx.addResponseFlag(ResponseFlag.DC);
+                } else if (!ctx.hasResponseFlag(ResponseFlag.DC) && !ctx.hasResponseFlag(ResponseFlag.UT)
+                        && !ctx.hasResponseFlag(ResponseFlag.UR) && !ctx.hasResponseFlag(ResponseFlag.UC)) {
+                    ctx.addResponseFlag(ResponseFlag.UR);
+                }
             }
             reset();
         }
