@@ -311,7 +311,9 @@ final class DownstreamHandler extends ChannelInboundHandlerAdapter {
                 ctx.addResponseFlag(ResponseFlag.DPE);
                 closeAfterResponse = true;
                 requestEnded = true;
-                requestBody.onError(new IOException("malformed request body"));
+                // the upstream attempt fails with this, so the client gets 400 (not a 503 for the reset)
+                requestBody.onError(new io.meshproxy.core.http.LocalReplyException(400, ResponseFlag.DPE,
+                        "http1.codec_error"));
                 return;
             }
             long maxBody = listener.config().maxRequestBodyBytes();
