@@ -1,5 +1,6 @@
 package io.meshproxy.core;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -88,16 +89,12 @@ class ConfigUpdateTest {
                 }
             }, "load");
             load.start();
-            while (sent.get() < 500) {
-                Thread.sleep(10);
-            }
+            await().atMost(Duration.ofSeconds(60)).until(() -> sent.get() >= 500);
             int connectionsBefore = v1.connectionsAccepted() + v2.connectionsAccepted();
             proxy.update(split(v1, v2, 0, 100, 0), "2");
             switched.set(true);
             int at = sent.get();
-            while (sent.get() < at + 500) {
-                Thread.sleep(10);
-            }
+            await().atMost(Duration.ofSeconds(60)).until(() -> sent.get() >= at + 500);
             stop.set(true);
             load.join(10_000);
 
@@ -158,20 +155,15 @@ class ConfigUpdateTest {
             HttpClient http = HttpClient.newHttpClient();
             assertEquals("v1", http.send(java.net.http.HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + edge + "/x"))
                     .build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body());
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            boolean refused = false;
-            while (!refused && System.nanoTime() < deadline) {
+            await("the removed listener stopped accepting").atMost(Duration.ofSeconds(10)).until(() -> {
                 try (Socket s = new Socket("127.0.0.1", oldPort)) {
-                    Thread.sleep(20);
+                    return false;
                 } catch (ConnectException expected) {
-                    refused = true;
+                    return true;
                 }
-            }
-            assertTrue(refused, "the removed listener stopped accepting");
-            while (oldV1Host.openConnections() > 0 && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
-            assertEquals(0, oldV1Host.openConnections(), "the replaced cluster closed its idle connection");
+            });
+            await("the replaced cluster closed its idle connection").atMost(Duration.ofSeconds(10))
+                    .until(() -> oldV1Host.openConnections() == 0);
             assertTrue(proxy.clusters().get("v1").hosts().get(0) != oldV1Host, "a changed cluster is new");
         }
     }

@@ -1,5 +1,6 @@
 package io.meshproxy.core;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -29,6 +30,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import io.meshproxy.core.config.UpstreamProtocol;
+import io.meshproxy.core.internal.transport.ObservedBody;
 import io.meshproxy.core.testing.Configs;
 import io.meshproxy.core.testing.TestUpstream;
 import java.io.ByteArrayInputStream;
@@ -37,6 +39,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -48,6 +51,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -92,6 +96,10 @@ class GrpcPassthroughTest {
     private static final BlockingQueue<String> slowCallCancelled = new ArrayBlockingQueue<>(16);
     private static final BlockingQueue<ServerCall<byte[], byte[]>> stalledCalls = new ArrayBlockingQueue<>(16);
     private static final BlockingQueue<String> floodStarted = new ArrayBlockingQueue<>(16);
+    /** One entry each time a Flood call finds its transport not ready: the proxy stopped taking its data. */
+    private static final BlockingQueue<String> floodBlocked = new ArrayBlockingQueue<>(1024);
+    /** Request-body bytes of Stall calls the proxy has forwarded upstream. */
+    private static final AtomicLong stallBytesForwarded = new AtomicLong();
     private static final BlockingQueue<String> ticksCancelled = new ArrayBlockingQueue<>(16);
 
     @BeforeAll
@@ -101,7 +109,22 @@ class GrpcPassthroughTest {
                 .maxInboundMessageSize(MAX_MESSAGE)
                 .addService(ServerInterceptors.intercept(service(), new MetadataInterceptor()))
                 .build().start();
-        proxy = MeshProxy.builder().config(Configs.simple(UpstreamProtocol.HTTP2, server.getPort())).build().start();
+        proxy = MeshProxy.builder().config(Configs.simple(UpstreamProtocol.HTTP2, server.getPort()))
+                .filter((ctx, req, next) -> {
+                    if (req.path().endsWith("/Stall")) {
+                        req.body(new ObservedBody(req.body(), new ObservedBody.Observer() {
+                            @Override
+                            public void ended(long bytes, boolean ok) {}
+
+                            @Override
+                            public void chunk(int length) {
+                                stallBytesForwarded.addAndGet(length);
+                            }
+                        }));
+                    }
+                    return next.serve(ctx, req);
+                })
+                .build().start();
         channel = NettyChannelBuilder.forAddress("127.0.0.1", proxy.listenerPort("in")).usePlaintext()
                 .maxInboundMessageSize(MAX_MESSAGE).build();
     }
@@ -288,6 +311,7 @@ class GrpcPassthroughTest {
         // windows, the proxy stops reading them downstream. HTTP/2 flow control must hold back only those two
         // streams; other calls on the same client connection (a gRPC channel has one) must keep flowing.
         stalledCalls.clear();
+        stallBytesForwarded.set(0);
         List<io.grpc.ClientCall<byte[], byte[]>> stalled = new ArrayList<>();
         BlockingQueue<Object> ignored = new ArrayBlockingQueue<>(16);
         byte[] chunk = new byte[64 << 10];
@@ -302,7 +326,15 @@ class GrpcPassthroughTest {
             }
             assertNotNull(stalledCalls.poll(10, TimeUnit.SECONDS));
             assertNotNull(stalledCalls.poll(10, TimeUnit.SECONDS));
-            Thread.sleep(500); // let the stalled streams' bytes fill whatever they can
+            // The stalled streams have filled whatever windows they can once the proxy stops forwarding their
+            // bytes: wait until the forwarded count is non-zero and no longer grows between two polls.
+            long[] last = {-1};
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).until(() -> {
+                long now = stallBytesForwarded.get();
+                boolean settled = now > 0 && now == last[0];
+                last[0] = now;
+                return settled;
+            });
             for (int i = 0; i < 3; i++) {
                 byte[] payload = new byte[256 << 10]; // needs DATA frames, so needs connection window
                 TestUpstream.fillPattern(payload, i, payload.length);
@@ -321,6 +353,7 @@ class GrpcPassthroughTest {
         // fill the client's windows, the proxy stops reading them upstream; the upstream connection (shared by
         // every call from this event loop) must keep carrying the other calls' responses.
         floodStarted.clear();
+        floodBlocked.clear();
         List<io.grpc.ClientCall<byte[], byte[]>> unread = new ArrayList<>();
         try {
             for (int c = 0; c < 2; c++) {
@@ -332,7 +365,9 @@ class GrpcPassthroughTest {
             }
             assertNotNull(floodStarted.poll(10, TimeUnit.SECONDS));
             assertNotNull(floodStarted.poll(10, TimeUnit.SECONDS));
-            Thread.sleep(500); // let the unread responses fill whatever they can
+            // both floods are held back: their server transports report not ready (windows full on the way)
+            assertNotNull(floodBlocked.poll(10, TimeUnit.SECONDS), "first flood never blocked");
+            assertNotNull(floodBlocked.poll(10, TimeUnit.SECONDS), "second flood never blocked");
             for (int i = 0; i < 3; i++) {
                 byte[] payload = new byte[256 << 10];
                 TestUpstream.fillPattern(payload, i, payload.length);
@@ -446,6 +481,9 @@ class GrpcPassthroughTest {
                         while (so.isReady() && !so.isCancelled() && sent[0] < (8 << 20)) {
                             so.onNext(chunk);
                             sent[0] += chunk.length;
+                        }
+                        if (!so.isReady() && !so.isCancelled()) {
+                            floodBlocked.add(str(req));
                         }
                         if (sent[0] >= (8 << 20) && !so.isCancelled()) {
                             sent[0] = -1L << 40; // complete once

@@ -26,8 +26,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.BeforeAll;
@@ -232,44 +232,45 @@ class LargeTransferTest {
         }
     }
 
-    /** Polls the child's {@code /server_info} every 200 ms and keeps the largest heap and direct figures. */
+    /** Samples the child's {@code /server_info} every 200 ms and keeps the largest heap and direct figures. */
     private static final class HeapSampler implements AutoCloseable {
         final AtomicLong maxHeap = new AtomicLong();
         final AtomicLong maxDirect = new AtomicLong(-1);
         final AtomicInteger samples = new AtomicInteger();
         final AtomicInteger failures = new AtomicInteger();
         final java.util.concurrent.atomic.AtomicReference<String> firstFailure = new java.util.concurrent.atomic.AtomicReference<>();
-        final AtomicBoolean running = new AtomicBoolean(true);
-        final Thread thread;
+        final java.util.concurrent.ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "heap-sampler");
+            t.setDaemon(true);
+            return t;
+        });
+        final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5)).build();
+        final HttpRequest info;
 
         private HeapSampler(int adminPort) {
-            HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                    .connectTimeout(Duration.ofSeconds(5)).build();
-            HttpRequest info = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/server_info"))
+            info = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/server_info"))
                     .timeout(Duration.ofSeconds(5)).build();
-            thread = new Thread(() -> {
-                while (running.get()) {
-                    try {
-                        HttpResponse<String> r = client.send(info, HttpResponse.BodyHandlers.ofString());
-                        JsonNode mem = JSON.readTree(r.body()).get("memory");
-                        maxHeap.accumulateAndGet(mem.get("heap_used_bytes").asLong(), Math::max);
-                        maxDirect.accumulateAndGet(mem.get("direct_used_bytes").asLong(), Math::max);
-                        samples.incrementAndGet();
-                        Thread.sleep(200);
-                    } catch (InterruptedException e) {
-                        return;
-                    } catch (Exception e) {
-                        failures.incrementAndGet();
-                        firstFailure.compareAndSet(null, e.toString());
-                    }
-                }
-            }, "heap-sampler");
-            thread.setDaemon(true);
+        }
+
+        private void sample() {
+            try {
+                HttpResponse<String> r = client.send(info, HttpResponse.BodyHandlers.ofString());
+                JsonNode mem = JSON.readTree(r.body()).get("memory");
+                maxHeap.accumulateAndGet(mem.get("heap_used_bytes").asLong(), Math::max);
+                maxDirect.accumulateAndGet(mem.get("direct_used_bytes").asLong(), Math::max);
+                samples.incrementAndGet();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (Exception e) {
+                failures.incrementAndGet();
+                firstFailure.compareAndSet(null, e.toString());
+            }
         }
 
         static HeapSampler start(int adminPort) {
             HeapSampler s = new HeapSampler(adminPort);
-            s.thread.start();
+            s.timer.scheduleWithFixedDelay(s::sample, 0, 200, TimeUnit.MILLISECONDS);
             return s;
         }
 
@@ -290,10 +291,10 @@ class LargeTransferTest {
         }
 
         private void stopSampling() {
-            if (running.getAndSet(false)) {
-                thread.interrupt();
+            if (!timer.isShutdown()) {
+                timer.shutdownNow();
                 try {
-                    thread.join(5000);
+                    timer.awaitTermination(5, TimeUnit.SECONDS);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }

@@ -1,5 +1,6 @@
 package io.meshproxy.core.admin;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,8 +12,8 @@ import io.meshproxy.core.config.UpstreamProtocol;
 import io.meshproxy.core.testing.Configs;
 import io.meshproxy.core.testing.TestUpstream;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpClient.Version;
+import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -105,20 +106,14 @@ class AdminServerTest {
             CompletableFuture<HttpResponse<String>> slow = CLIENT.sendAsync(HttpRequest.newBuilder(
                     URI.create("http://127.0.0.1:" + proxy.listenerPort("in") + "/delay/1000")).build(),
                     HttpResponse.BodyHandlers.ofString());
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            while (up.requestsReceived() < 1 && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
+            await().atMost(Duration.ofSeconds(5)).until(() -> up.requestsReceived() >= 1);
             List<String> busy = lines(get(proxy, "/clusters").body());
             assertTrue(busy.contains(prefix + "rq_active::1"), busy.toString());
             assertTrue(busy.contains(prefix + "cx_active::1"), busy.toString());
 
             assertEquals(200, slow.get(10, TimeUnit.SECONDS).statusCode());
-            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            List<String> after;
-            do {
-                after = lines(get(proxy, "/clusters").body());
-            } while (!after.contains(prefix + "rq_active::0") && System.nanoTime() < deadline);
+            List<String> after = await().atMost(Duration.ofSeconds(5))
+                    .until(() -> lines(get(proxy, "/clusters").body()), l -> l.contains(prefix + "rq_active::0"));
             assertTrue(after.contains(prefix + "rq_active::0"), after.toString());
             assertTrue(after.contains(prefix + "cx_active::1"), "the keep-alive connection stays pooled: " + after);
 

@@ -1,7 +1,5 @@
 package io.meshproxy.core.testing;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.util.ResourceLeakDetector;
 import io.netty.util.ResourceLeakDetectorFactory;
 import java.util.List;
@@ -41,16 +39,7 @@ public final class LeakDetectionExtension implements BeforeAllCallback, AfterAll
 
     /** Forces the detector to report whatever has been garbage-collected unreleased, and returns it. */
     public static List<String> collect() throws InterruptedException {
-        for (int i = 0; i < 5; i++) {
-            System.gc();
-            Thread.sleep(20);
-            for (int j = 0; j < 64; j++) {
-                ByteBuf b = PooledByteBufAllocator.DEFAULT.directBuffer(8);
-                b.release();
-                ByteBuf h = PooledByteBufAllocator.DEFAULT.heapBuffer(8);
-                h.release();
-            }
-        }
+        LeakReports.provoke();
         List<String> copy = List.copyOf(LEAKS);
         LEAKS.clear();
         return copy;

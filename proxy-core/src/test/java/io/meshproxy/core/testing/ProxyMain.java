@@ -2,8 +2,6 @@ package io.meshproxy.core.testing;
 
 import io.meshproxy.core.MeshProxy;
 import io.meshproxy.core.config.UpstreamProtocol;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.PooledByteBufAllocator;
 import java.io.IOException;
 import java.io.InputStream;
 
@@ -30,7 +28,7 @@ public final class ProxyMain {
         System.out.flush();
         awaitStdinClosed(System.in);
         proxy.close();
-        provokeLeakReports();
+        LeakReports.provoke();
         System.out.println("stopped");
         System.out.flush();
         System.exit(0);
@@ -44,20 +42,6 @@ public final class ProxyMain {
             }
         } catch (IOException e) {
             // the parent went away: stop as well
-        }
-    }
-
-    /** Netty reports a leak when a tracked buffer has been collected and a later allocation polls the queue. */
-    private static void provokeLeakReports() throws InterruptedException {
-        for (int i = 0; i < 5; i++) {
-            System.gc();
-            Thread.sleep(50);
-            for (int j = 0; j < 64; j++) {
-                ByteBuf d = PooledByteBufAllocator.DEFAULT.directBuffer(8);
-                d.release();
-                ByteBuf h = PooledByteBufAllocator.DEFAULT.heapBuffer(8);
-                h.release();
-            }
         }
     }
 }

@@ -6,11 +6,14 @@ import io.meshproxy.core.http.BodySubscription;
 import io.meshproxy.core.http.Headers;
 import io.meshproxy.core.http.HttpData;
 
-/** A body that reports, once, how many bytes passed and whether it ended cleanly. */
+/** A body that reports, once, how many bytes passed and whether it ended cleanly (and, if asked, each chunk). */
 public final class ObservedBody implements Body {
-    /** Called once when the body ends, fails or is cancelled. */
+    /** Told of the body's progress; {@link #ended} is called once, when the body ends, fails or is cancelled. */
     public interface Observer {
         void ended(long bytes, boolean ok);
+
+        /** A chunk of {@code length} bytes passed. */
+        default void chunk(int length) {}
     }
 
     private final Body delegate;
@@ -58,6 +61,7 @@ public final class ObservedBody implements Body {
             @Override
             public void onData(HttpData data) {
                 bytes += data.length();
+                observer.chunk(data.length());
                 s.onData(data);
             }
 

@@ -38,7 +38,10 @@ class MalformedUpstreamTest {
                         OutputStream out = s.getOutputStream();
                         out.write("NOT-HTTP garbage\r\nwhat: ever\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
                         out.flush();
-                        Thread.sleep(200);
+                        s.setSoTimeout(10_000);
+                        while (in.read(buf) >= 0) {
+                            // keep the connection until the proxy gives up on it
+                        }
                     } catch (Exception e) {
                         // closed by the test
                     }

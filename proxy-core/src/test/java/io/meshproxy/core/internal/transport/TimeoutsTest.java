@@ -1,5 +1,6 @@
 package io.meshproxy.core.internal.transport;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -25,9 +26,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.Test;
 
 /** Connection-level timeouts: upstream idle, upstream connect, downstream idle. */
 class TimeoutsTest {
@@ -48,11 +49,8 @@ class TimeoutsTest {
             assertEquals(200, r.statusCode());
             var host = proxy.clusters().get("backend").hosts().get(0);
             assertEquals(1, host.openConnections(), "one pooled upstream connection after the request");
-            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (host.openConnections() > 0 && System.nanoTime() < deadline) {
-                Thread.sleep(50);
-            }
-            assertEquals(0, host.openConnections(), "the idle upstream connection was closed");
+            await("the idle upstream connection was closed").atMost(Duration.ofSeconds(10))
+                    .until(() -> host.openConnections() == 0);
             // and the cluster still serves, on a new connection
             assertEquals(200, client.send(HttpRequest.newBuilder(
                     URI.create("http://127.0.0.1:" + proxy.listenerPort("in") + "/x")).build(),
