@@ -1,6 +1,6 @@
 package io.meshproxy.core;
 
-import io.meshproxy.core.admin.AdminServer;
+import io.meshproxy.core.internal.admin.AdminServer;
 import io.meshproxy.core.config.ClusterConfig;
 import io.meshproxy.core.config.ConfigException;
 import io.meshproxy.core.config.ListenerConfig;

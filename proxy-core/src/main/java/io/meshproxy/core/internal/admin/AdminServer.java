@@ -1,4 +1,4 @@
-package io.meshproxy.core.admin;
+package io.meshproxy.core.internal.admin;
 
 import io.meshproxy.core.MeshProxy;
 import io.meshproxy.core.config.AdminConfig;
@@ -35,7 +35,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The admin API, Envoy's endpoints under Envoy's names, bound to 127.0.0.1 unless configured otherwise:
+ * The admin API (Netty glue, hence internal: users reach it over HTTP, never as a Java type), Envoy's
+ * endpoints under Envoy's names, bound to 127.0.0.1 unless configured otherwise:
  * <ul>
  *   <li>{@code GET /ready}: 200 {@code LIVE} while serving, 503 with the state otherwise (for readiness probes);
  *   <li>{@code GET /healthz}: 200 while the process runs (liveness);

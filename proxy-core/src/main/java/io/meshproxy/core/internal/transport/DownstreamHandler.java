@@ -54,9 +54,13 @@ final class DownstreamHandler extends ChannelInboundHandlerAdapter {
         this.http2 = http2;
     }
 
+    /** The HTTP/1.1 connection's request-headers timer (null on HTTP/2 or when disabled), found once. */
+    private RequestHeadersTimeoutHandler headersTimeout;
+
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         channel = ctx.channel();
+        headersTimeout = http2 ? null : ctx.pipeline().get(RequestHeadersTimeoutHandler.class);
     }
 
     @Override
@@ -99,9 +103,8 @@ final class DownstreamHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void onRequest(ChannelHandlerContext ctx, io.netty.handler.codec.http.HttpRequest req) {
-        RequestHeadersTimeoutHandler timeout = headersTimeout();
-        if (timeout != null) {
-            timeout.headersReceived();
+        if (headersTimeout != null) {
+            headersTimeout.headersReceived();
         }
         if (req.decoderResult().isFailure()) {
             Throwable cause = req.decoderResult().cause();
@@ -128,18 +131,14 @@ final class DownstreamHandler extends ChannelInboundHandlerAdapter {
         ex.start(ctx, req);
     }
 
-    private RequestHeadersTimeoutHandler headersTimeout() {
-        return http2 ? null : channel.pipeline().get(RequestHeadersTimeoutHandler.class);
-    }
-
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
         if (evt instanceof HttpServerUpgradeHandler.UpgradeEvent
                 || evt instanceof CleartextHttp2ServerUpgradeHandler.PriorKnowledgeUpgradeEvent) {
             // The connection now speaks HTTP/2: streams get their own handlers; this one steps aside.
-            RequestHeadersTimeoutHandler t = headersTimeout();
-            if (t != null) {
-                ctx.pipeline().remove(t);
+            if (headersTimeout != null) {
+                ctx.pipeline().remove(headersTimeout);
+                headersTimeout = null;
             }
             ctx.pipeline().remove(this);
             ctx.fireUserEventTriggered(evt);
@@ -207,9 +206,8 @@ final class DownstreamHandler extends ChannelInboundHandlerAdapter {
             channel.close();
             return;
         }
-        RequestHeadersTimeoutHandler timeout = headersTimeout();
-        if (timeout != null) {
-            timeout.exchangeFinished();
+        if (headersTimeout != null) {
+            headersTimeout.exchangeFinished();
         }
         // Replay what was read ahead, in order: the next request and its body; a request after that
         // waits (queued again) until this one is answered.

@@ -1,4 +1,4 @@
-package io.meshproxy.core.admin;
+package io.meshproxy.core.internal.admin;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
