@@ -1,0 +1,167 @@
+package io.meshproxy.config;
+
+import java.io.IOException;
+import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.FileSystems;
+import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Hot reload: watches configuration files and directories and, on a change, loads them again. A valid change
+ * with a new {@linkplain LoadedConfig#version() version} is handed to {@code apply} (typically
+ * {@code MeshProxy.update}, which swaps it in atomically); an invalid one is logged with every error and the
+ * configuration in force keeps serving. {@code apply} may refuse a configuration by throwing (a port that
+ * cannot be bound): that is logged the same way.
+ *
+ * <p>Changes are picked up through the file system's notifications (inotify on Linux), then a short quiet
+ * period lets a multi-file edit settle before the files are read. Write files atomically (write a temporary
+ * file, then rename it over the old one, as Kubernetes does for ConfigMaps) so a half-written file is never
+ * read; a half-written file read anyway is only a rejected change, corrected by the next event.
+ *
+ * <p>One daemon thread per watcher; {@link #close()} stops it.
+ */
+public final class ConfigWatcher implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ConfigWatcher.class);
+    /** How long the files must be quiet after an event before they are read. */
+    static final long QUIET_MILLIS = 10;
+
+    private final List<Path> paths;
+    private final Consumer<LoadedConfig> apply;
+    private final WatchService watchService;
+    private final Thread thread;
+    private final AtomicLong applied = new AtomicLong();
+    private final AtomicLong rejected = new AtomicLong();
+    private volatile String appliedVersion;
+    private volatile List<ConfigError> lastErrors = List.of();
+
+    private ConfigWatcher(List<Path> paths, String appliedVersion, Consumer<LoadedConfig> apply) throws IOException {
+        this.paths = List.copyOf(paths);
+        this.apply = Objects.requireNonNull(apply, "apply");
+        this.appliedVersion = appliedVersion;
+        this.watchService = FileSystems.getDefault().newWatchService();
+        register();
+        this.thread = new Thread(this::run, "meshproxy-config-watcher");
+        thread.setDaemon(true);
+    }
+
+    /**
+     * Starts watching {@code paths}.
+     *
+     * @param appliedVersion the version already in force (changes that produce it again are not re-applied)
+     * @param apply receives each valid, new configuration, on the watcher's thread
+     */
+    public static ConfigWatcher start(List<Path> paths, String appliedVersion, Consumer<LoadedConfig> apply)
+            throws IOException {
+        ConfigWatcher w = new ConfigWatcher(paths, appliedVersion, apply);
+        w.thread.start();
+        return w;
+    }
+
+    /** The version of the last configuration applied (or the one given at start). */
+    public String appliedVersion() {
+        return appliedVersion;
+    }
+
+    /** The errors of the last rejected change; empty once a valid change is applied. */
+    public List<ConfigError> lastErrors() {
+        return lastErrors;
+    }
+
+    /** Changes applied since start. */
+    public long appliedCount() {
+        return applied.get();
+    }
+
+    /** Changes rejected (invalid, or refused by {@code apply}) since start. */
+    public long rejectedCount() {
+        return rejected.get();
+    }
+
+    private void register() throws IOException {
+        for (Path dir : ConfigLoader.watchedDirectories(paths)) {
+            dir.register(watchService, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY,
+                    StandardWatchEventKinds.ENTRY_DELETE);
+        }
+    }
+
+    private void run() {
+        try {
+            while (true) {
+                WatchKey key = watchService.take();
+                drain(key);
+                // Let an edit of several files (or a truncate-then-write) settle.
+                WatchKey more;
+                while ((more = watchService.poll(QUIET_MILLIS, TimeUnit.MILLISECONDS)) != null) {
+                    drain(more);
+                }
+                reload();
+            }
+        } catch (InterruptedException | ClosedWatchServiceException e) {
+            // closed
+        }
+    }
+
+    private static void drain(WatchKey key) {
+        key.pollEvents();
+        key.reset();
+    }
+
+    /** Loads the files now and applies them if they are valid and new. */
+    void reload() {
+        try {
+            register(); // new subdirectories
+        } catch (IOException e) {
+            LOG.warn("cannot watch new configuration directories: {}", e.toString());
+        }
+        LoadedConfig next;
+        try {
+            next = ConfigLoader.load(paths);
+        } catch (ConfigFileException e) {
+            lastErrors = e.errors();
+            rejected.incrementAndGet();
+            LOG.error("configuration change rejected, version {} keeps serving: {}", appliedVersion, e.getMessage());
+            return;
+        }
+        if (next.version().equals(appliedVersion)) {
+            lastErrors = List.of();
+            return;
+        }
+        try {
+            apply.accept(next);
+        } catch (RuntimeException e) {
+            rejected.incrementAndGet();
+            lastErrors = List.of();
+            LOG.error("configuration {} could not be applied, version {} keeps serving: {}", next.version(),
+                    appliedVersion, e.getMessage());
+            return;
+        }
+        appliedVersion = next.version();
+        lastErrors = List.of();
+        applied.incrementAndGet();
+        LOG.info("configuration {} applied from {}", next.version(), next.sources());
+    }
+
+    @Override
+    public void close() {
+        try {
+            watchService.close();
+        } catch (IOException e) {
+            LOG.debug("closing the watch service: {}", e.toString());
+        }
+        thread.interrupt();
+        try {
+            thread.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
