@@ -2,10 +2,63 @@ package io.meshproxy.config.internal;
 
 import io.meshproxy.config.ConfigError;
 import io.meshproxy.config.ConfigSource;
+import io.meshproxy.config.internal.Obj.Str;
+import io.meshproxy.config.internal.Resources.Destination;
+import io.meshproxy.config.internal.Resources.DestinationRule;
+import io.meshproxy.config.internal.Resources.Endpoint;
+import io.meshproxy.config.internal.Resources.Http;
+import io.meshproxy.config.internal.Resources.Listener;
+import io.meshproxy.config.internal.Resources.Match;
+import io.meshproxy.config.internal.Resources.Policy;
+import io.meshproxy.config.internal.Resources.Port;
+import io.meshproxy.config.internal.Resources.PortPolicy;
+import io.meshproxy.config.internal.Resources.ServiceEntry;
+import io.meshproxy.config.internal.Resources.Subset;
+import io.meshproxy.config.internal.Resources.VirtualService;
+import io.meshproxy.core.config.Action;
+import io.meshproxy.core.config.AdminConfig;
+import io.meshproxy.core.config.ClusterConfig;
+import io.meshproxy.core.config.ConfigException;
+import io.meshproxy.core.config.EndpointConfig;
+import io.meshproxy.core.config.HeaderMutation;
+import io.meshproxy.core.config.LbPolicy;
+import io.meshproxy.core.config.ListenerConfig;
+import io.meshproxy.core.config.PathMatch;
 import io.meshproxy.core.config.ProxyConfig;
+import io.meshproxy.core.config.Route;
+import io.meshproxy.core.config.RouteAction;
+import io.meshproxy.core.config.RouteConfiguration;
+import io.meshproxy.core.config.RouteMatch;
+import io.meshproxy.core.config.VirtualHost;
+import io.meshproxy.core.config.WeightedCluster;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
 
-/** Parses YAML sources, binds and validates the resources, translates them to the core model. */
+/**
+ * Parses YAML sources, binds and cross-checks the resources, and translates them to the core model the way
+ * istiod translates them for Envoy:
+ * <ul>
+ *   <li>each ServiceEntry host and port becomes a cluster {@code outbound|PORT||HOST}, and each
+ *       DestinationRule subset one more, {@code outbound|PORT|SUBSET|HOST}, holding the endpoints the subset
+ *       selects (Istio's naming, so {@code /clusters} reads like Envoy's);</li>
+ *   <li>each host and port becomes a virtual host of the OUTBOUND route table, answering to the host, its
+ *       short Kubernetes names and each with {@code :PORT}; a host's default port (80 when declared, else its
+ *       first) also answers without a port;</li>
+ *   <li>the VirtualService for a host gives the routes of its virtual hosts (an {@code http[]} entry with
+ *       several matches becomes one route per match, as Envoy needs); a host without one gets a default route
+ *       to all its endpoints;</li>
+ *   <li>an INBOUND listener gets a cluster {@code inbound|LISTENER} with its {@code forwardTo} endpoint and a
+ *       route table sending everything there.</li>
+ * </ul>
+ */
 public final class Translator {
     private Translator() {}
 
@@ -13,6 +66,628 @@ public final class Translator {
     public record Result(ProxyConfig config, List<ConfigError> errors) {}
 
     public static Result translate(List<ConfigSource> sources) {
-        throw new UnsupportedOperationException("not yet");
+        Diagnostics diag = new Diagnostics();
+        ResourceReader reader = new ResourceReader(diag);
+        for (ConfigSource s : sources) {
+            reader.read(s);
+        }
+        ProxyConfig config = new Translation(diag, reader, sources).run();
+        return diag.hasErrors() ? new Result(null, diag.sorted()) : new Result(config, List.of());
+    }
+
+    /** One run of the translation. */
+    private static final class Translation {
+        private final Diagnostics diag;
+        private final ResourceReader reader;
+        private final List<ConfigSource> sources;
+        private String namespace = "default";
+        /** Services by host (lower case), in ServiceEntry order. */
+        private final Map<String, Service> services = new LinkedHashMap<>();
+        private final Map<Service, DestinationRule> rules = new HashMap<>();
+        private final Map<Service, VirtualService> routing = new HashMap<>();
+        private final List<ClusterConfig> clusters = new ArrayList<>();
+
+        Translation(Diagnostics diag, ResourceReader reader, List<ConfigSource> sources) {
+            this.diag = diag;
+            this.reader = reader;
+            this.sources = sources;
+        }
+
+        /** A ServiceEntry host: the unit Istio builds clusters and virtual hosts for. */
+        private record Service(String host, ServiceEntry entry, String resolution) {
+            String namespace(String fallback) {
+                return entry.meta().namespace() == null ? fallback : entry.meta().namespace();
+            }
+        }
+
+        ProxyConfig run() {
+            ResourceReader.Proxy proxy = proxy();
+            services();
+            destinationRules();
+            virtualServices();
+            if (proxy == null) {
+                return null;
+            }
+            RouteConfiguration outbound = outboundRoutes();
+            List<ListenerConfig> listeners = listeners(proxy.proxy(), outbound);
+            for (Service s : services.values()) {
+                serviceClusters(s);
+            }
+            if (diag.hasErrors()) {
+                return null;
+            }
+            ProxyConfig.Builder b = ProxyConfig.builder();
+            listeners.forEach(b::listener);
+            clusters.forEach(b::cluster);
+            if (proxy.proxy().admin() != null) {
+                var a = proxy.proxy().admin();
+                b.admin(new AdminConfig(a.address(), a.port() == null ? 15000 : a.port().value()));
+            }
+            return build(proxy.proxy().kindLoc(), b::build);
+        }
+
+        // ------------------------------------------------------------ Proxy
+
+        private ResourceReader.Proxy proxy() {
+            if (reader.proxies.isEmpty()) {
+                String file = sources.isEmpty() ? "<none>" : sources.get(0).name();
+                diag.error(new Loc(file, 1, 1), "no Proxy resource (apiVersion: " + ResourceReader.MESHPROXY_API
+                        + ", kind: Proxy) in " + (sources.size() == 1 ? "this file" : "these " + sources.size() + " files")
+                        + ": it names the listeners and the admin server");
+                return null;
+            }
+            ResourceReader.Proxy first = reader.proxies.get(0);
+            for (int i = 1; i < reader.proxies.size(); i++) {
+                diag.error(reader.proxies.get(i).proxy().kindLoc(), "a second Proxy resource; the first is at "
+                        + first.proxy().kindLoc());
+            }
+            if (first.proxy().meta().namespace() != null) {
+                namespace = first.proxy().meta().namespace();
+            }
+            return first;
+        }
+
+        private List<ListenerConfig> listeners(Resources.Proxy proxy, RouteConfiguration outbound) {
+            List<ListenerConfig> out = new ArrayList<>();
+            Map<Integer, String> ports = new HashMap<>();
+            Map<String, Loc> names = new HashMap<>();
+            if (proxy.admin() != null && proxy.admin().port() != null && proxy.admin().port().value() != 0) {
+                ports.put(proxy.admin().port().value(), "the admin server at " + proxy.admin().port().loc());
+            }
+            for (Listener l : proxy.listeners()) {
+                if (l.name() != null) {
+                    Loc first = names.putIfAbsent(l.name().value(), l.name().loc());
+                    if (first != null) {
+                        diag.error(l.name().loc(), "duplicate listener name '" + l.name().value() + "', also at " + first);
+                    }
+                }
+                if (l.port() != null && l.port().value() != 0) {
+                    String owner = ports.putIfAbsent(l.port().value(),
+                            "listener '" + (l.name() == null ? "?" : l.name().value()) + "' at " + l.port().loc());
+                    if (owner != null) {
+                        diag.error(l.port().loc(), "port " + l.port().value() + " is already used by " + owner);
+                    }
+                }
+                if (l.name() == null || l.port() == null || l.direction() == null) {
+                    continue;
+                }
+                ListenerConfig.Builder b = ListenerConfig.builder().name(l.name().value()).address(l.address())
+                        .port(l.port().value());
+                if (l.direction().equals("OUTBOUND")) {
+                    b.routes(outbound);
+                } else {
+                    if (l.forwardHost() == null) {
+                        continue;
+                    }
+                    String cluster = "inbound|" + l.name().value();
+                    ClusterConfig c = build(l.forwardTo().loc(), () -> ClusterConfig.builder().name(cluster)
+                            .endpoint(EndpointConfig.of(l.forwardHost(), l.forwardPort()))
+                            .protocol(l.forwardProtocol()).build());
+                    if (c == null) {
+                        continue;
+                    }
+                    clusters.add(c);
+                    b.routes(RouteConfiguration.builder().name(cluster)
+                            .virtualHost(VirtualHost.builder().name("inbound").domain("*")
+                                    .route(Route.builder().name("inbound")
+                                            .action(RouteAction.builder().cluster(cluster).build()).build())
+                                    .build())
+                            .build());
+                }
+                ListenerConfig lc = build(l.loc(), b::build);
+                if (lc != null) {
+                    out.add(lc);
+                }
+            }
+            return out;
+        }
+
+        // ------------------------------------------------------------ ServiceEntry
+
+        private void services() {
+            Map<String, Loc> seen = new HashMap<>();
+            for (ServiceEntry se : reader.serviceEntries) {
+                String resolution = se.resolution();
+                if (resolution == null) {
+                    boolean allIps = !se.endpoints().isEmpty()
+                            && se.endpoints().stream().allMatch(e -> ResourceReader.isIp(e.address().value()));
+                    resolution = allIps ? "STATIC" : "DNS";
+                }
+                Set<String> portNames = new HashSet<>();
+                Set<Integer> portNumbers = new HashSet<>();
+                for (Port p : se.ports()) {
+                    if (!portNames.add(p.name().value())) {
+                        diag.error(p.name().loc(), "duplicate port name '" + p.name().value() + "'");
+                    }
+                    if (!portNumbers.add(p.number())) {
+                        diag.error(p.loc(), "duplicate port number " + p.number());
+                    }
+                }
+                for (Endpoint e : se.endpoints()) {
+                    for (Str name : e.ports().keySet()) {
+                        if (!portNames.contains(name.value())) {
+                            diag.error(name.loc(), "no port named '" + name.value() + "' in this ServiceEntry"
+                                    + Names.suggestion(name.value(), portNames));
+                        }
+                    }
+                }
+                for (Str h : se.hosts()) {
+                    if (h.value().contains("*")) {
+                        continue;
+                    }
+                    String host = h.value().toLowerCase(Locale.ROOT);
+                    Loc first = seen.putIfAbsent(host, h.loc());
+                    if (first != null) {
+                        diag.error(h.loc(), "host '" + h.value() + "' is already defined by a ServiceEntry at " + first);
+                        continue;
+                    }
+                    services.put(host, new Service(host, se, resolution));
+                }
+            }
+        }
+
+        /** The service a rule's host names: exact, else a short name expanded in the rule's namespace. */
+        private Service lookup(String host, String ruleNamespace) {
+            String h = host.toLowerCase(Locale.ROOT);
+            Service s = services.get(h);
+            if (s == null && !h.contains(".")) {
+                s = services.get(h + "." + (ruleNamespace == null ? namespace : ruleNamespace) + ".svc.cluster.local");
+            }
+            return s;
+        }
+
+        private String noService(String what, Str host) {
+            return what + " '" + host.value() + "' matches no ServiceEntry host"
+                    + Names.suggestion(host.value(), services.keySet());
+        }
+
+        // ------------------------------------------------------------ DestinationRule
+
+        private void destinationRules() {
+            for (DestinationRule dr : reader.destinationRules) {
+                if (dr.host() == null) {
+                    continue;
+                }
+                if (dr.host().value().contains("*")) {
+                    diag.error(dr.host().loc(), "wildcard DestinationRule hosts are not supported yet: name the host");
+                    continue;
+                }
+                Service s = lookup(dr.host().value(), dr.meta().namespace());
+                if (s == null) {
+                    diag.error(dr.host().loc(), noService("DestinationRule host", dr.host()));
+                    continue;
+                }
+                DestinationRule other = rules.putIfAbsent(s, dr);
+                if (other != null) {
+                    diag.error(dr.host().loc(), "host '" + s.host() + "' already has a DestinationRule at "
+                            + other.host().loc());
+                    continue;
+                }
+                Map<String, Loc> names = new HashMap<>();
+                for (Subset sub : dr.subsets()) {
+                    Loc first = names.putIfAbsent(sub.name().value(), sub.name().loc());
+                    if (first != null) {
+                        diag.error(sub.name().loc(), "duplicate subset name '" + sub.name().value() + "', also at " + first);
+                        continue;
+                    }
+                    if (sub.labels().isEmpty()) {
+                        continue; // reported as missing by the reader
+                    }
+                    boolean any = endpointsOf(s).stream().anyMatch(e -> selects(sub, e.labels()));
+                    if (!any) {
+                        diag.error(sub.labelsLoc(), "subset '" + sub.name().value() + "' selects no endpoint of host '"
+                                + s.host() + "': no endpoint has the labels " + labels(sub.labels()));
+                    }
+                }
+                for (Policy p : policies(dr)) {
+                    for (PortPolicy pp : p.ports()) {
+                        if (s.entry().ports().stream().noneMatch(x -> x.number() == pp.port().value())) {
+                            diag.error(pp.port().loc(), "host '" + s.host() + "' has no port " + pp.port().value());
+                        }
+                    }
+                }
+            }
+        }
+
+        private static List<Policy> policies(DestinationRule dr) {
+            List<Policy> all = new ArrayList<>();
+            all.add(dr.policy());
+            dr.subsets().forEach(s -> all.add(s.policy()));
+            return all;
+        }
+
+        private static boolean selects(Subset sub, Map<String, String> labels) {
+            return labels.entrySet().containsAll(sub.labels().entrySet());
+        }
+
+        private static String labels(Map<String, String> labels) {
+            StringBuilder b = new StringBuilder();
+            labels.forEach((k, v) -> b.append(b.length() == 0 ? "" : ",").append(k).append('=').append(v));
+            return b.toString();
+        }
+
+        /** The endpoints of {@code s} as written (for subset checks): the host itself for DNS without endpoints. */
+        private List<Endpoint> endpointsOf(Service s) {
+            return s.entry().endpoints();
+        }
+
+        // ------------------------------------------------------------ VirtualService
+
+        private void virtualServices() {
+            for (VirtualService vs : reader.virtualServices) {
+                for (Str h : vs.hosts()) {
+                    List<Service> targets = new ArrayList<>();
+                    if (h.value().startsWith("*")) {
+                        String suffix = h.value().substring(1).toLowerCase(Locale.ROOT);
+                        services.values().stream().filter(s -> s.host().endsWith(suffix)).forEach(targets::add);
+                    } else {
+                        Service s = lookup(h.value(), vs.meta().namespace());
+                        if (s != null) {
+                            targets.add(s);
+                        }
+                    }
+                    if (targets.isEmpty()) {
+                        diag.error(h.loc(), noService("VirtualService host", h));
+                    }
+                    for (Service s : targets) {
+                        VirtualService other = routing.putIfAbsent(s, vs);
+                        if (other != null && other != vs) {
+                            diag.error(h.loc(), "host '" + s.host() + "' is already routed by VirtualService '"
+                                    + other.meta().name() + "' at " + other.loc());
+                        }
+                    }
+                }
+                for (Http http : vs.http()) {
+                    checkDestinations(vs, http);
+                }
+            }
+        }
+
+        private void checkDestinations(VirtualService vs, Http http) {
+            int total = 0;
+            for (Destination d : http.route()) {
+                total += d.weight() == null ? 0 : d.weight();
+                Service s = lookup(d.host().value(), vs.meta().namespace());
+                if (s == null) {
+                    diag.error(d.host().loc(), noService("destination host", d.host()));
+                    continue;
+                }
+                if (d.subset() != null) {
+                    DestinationRule dr = rules.get(s);
+                    List<String> defined = dr == null ? List.of() : dr.subsets().stream().map(x -> x.name().value()).toList();
+                    if (!defined.contains(d.subset().value())) {
+                        diag.error(d.subset().loc(), dr == null
+                                ? "subset '" + d.subset().value() + "' is not defined: host '" + s.host()
+                                        + "' has no DestinationRule"
+                                : "subset '" + d.subset().value() + "' is not defined by the DestinationRule of host '"
+                                        + s.host() + "' (it defines " + (defined.isEmpty() ? "none" : String.join(", ", defined))
+                                        + ")" + Names.suggestion(d.subset().value(), defined));
+                    }
+                }
+                if (d.port() != null && s.entry().ports().stream().noneMatch(p -> p.number() == d.port().value())) {
+                    diag.error(d.port().loc(), "host '" + s.host() + "' has no port " + d.port().value() + " (it has "
+                            + String.join(", ", s.entry().ports().stream().map(p -> String.valueOf(p.number())).toList()) + ")");
+                }
+                if (http.route().size() > 1 && !(d.requestHeaders().isEmpty() && d.responseHeaders().isEmpty())) {
+                    diag.error(d.loc(), "'headers' on one of several destinations is not supported yet: set them on the"
+                            + " http route");
+                }
+            }
+            if (http.route().size() > 1 && total != 100) {
+                diag.error(http.routeLoc(), "the weights of the destinations add up to " + total + ", not 100");
+            }
+            if (http.uriRewrite() != null) {
+                for (Match m : http.matches()) {
+                    if (m.match().path().kind() == PathMatch.Kind.REGEX) {
+                        diag.error(http.uriRewrite().loc(), "'rewrite.uri' needs uri prefix or exact matches; a regex"
+                                + " match has no prefix to replace (use 'uriRegexRewrite')");
+                        break;
+                    }
+                }
+            }
+        }
+
+        // ------------------------------------------------------------ clusters
+
+        private void serviceClusters(Service s) {
+            DestinationRule dr = rules.get(s);
+            for (Port p : s.entry().ports()) {
+                List<EndpointConfig> endpoints = endpoints(s, p);
+                Policy base = dr == null ? Policy.NONE : dr.policy();
+                cluster(clusterName(p.number(), null, s.host()), endpoints, p, base, Policy.NONE, s.entry().loc());
+                if (dr != null) {
+                    for (Subset sub : dr.subsets()) {
+                        List<EndpointConfig> selected = endpoints.stream()
+                                .filter(e -> e.labels().entrySet().containsAll(sub.labels().entrySet())).toList();
+                        cluster(clusterName(p.number(), sub.name().value(), s.host()), selected, p, base, sub.policy(),
+                                sub.loc());
+                    }
+                }
+            }
+        }
+
+        private void cluster(String name, List<EndpointConfig> endpoints, Port port, Policy base, Policy subset, Loc at) {
+            LbPolicy lb = null;
+            Duration connect = null;
+            Duration idle = null;
+            // Istio: port-level settings override the rule's, a subset's override both.
+            for (Policy p : List.of(base, subset)) {
+                lb = p.lb() != null ? p.lb() : lb;
+                connect = p.connectTimeout() != null ? p.connectTimeout() : connect;
+                idle = p.idleTimeout() != null ? p.idleTimeout() : idle;
+                for (PortPolicy pp : p.ports()) {
+                    if (pp.port().value() == port.number()) {
+                        lb = pp.lb() != null ? pp.lb() : lb;
+                        connect = pp.connectTimeout() != null ? pp.connectTimeout() : connect;
+                        idle = pp.idleTimeout() != null ? pp.idleTimeout() : idle;
+                    }
+                }
+            }
+            ClusterConfig.Builder b = ClusterConfig.builder().name(name).protocol(port.protocol())
+                    .lbPolicy(lb == null ? LbPolicy.ROUND_ROBIN : lb);
+            endpoints.forEach(b::endpoint);
+            if (connect != null) {
+                b.connectTimeout(connect);
+            }
+            if (idle != null) {
+                b.idleTimeout(idle);
+            }
+            ClusterConfig c = build(at, b::build);
+            if (c != null) {
+                clusters.add(c);
+            }
+        }
+
+        private List<EndpointConfig> endpoints(Service s, Port p) {
+            List<EndpointConfig> out = new ArrayList<>();
+            int defaultPort = p.targetPort() != null ? p.targetPort() : p.number();
+            if (s.entry().endpoints().isEmpty()) {
+                if (s.resolution().startsWith("DNS")) {
+                    out.add(EndpointConfig.of(s.host(), defaultPort));
+                }
+                return out;
+            }
+            Set<String> seen = new HashSet<>();
+            for (Endpoint e : s.entry().endpoints()) {
+                int port = defaultPort;
+                for (Map.Entry<Str, Obj.Int> ep : e.ports().entrySet()) {
+                    if (ep.getKey().value().equals(p.name().value())) {
+                        port = ep.getValue().value();
+                    }
+                }
+                String key = e.address().value() + ":" + port;
+                if (!seen.add(key)) {
+                    diag.error(e.loc(), "duplicate endpoint " + key + " for port " + p.name().value());
+                    continue;
+                }
+                int portFinal = port;
+                EndpointConfig ec = build(e.loc(), () -> EndpointConfig.builder().address(e.address().value())
+                        .port(portFinal).weight(e.weight()).labels(e.labels()).build());
+                if (ec != null) {
+                    out.add(ec);
+                }
+            }
+            return out;
+        }
+
+        static String clusterName(int port, String subset, String host) {
+            return "outbound|" + port + "|" + (subset == null ? "" : subset) + "|" + host;
+        }
+
+        // ------------------------------------------------------------ routes
+
+        private RouteConfiguration outboundRoutes() {
+            List<VirtualHost> vhosts = new ArrayList<>();
+            Set<String> taken = new HashSet<>(services.keySet());
+            Set<String> portTaken = new HashSet<>();
+            for (Service s : services.values()) {
+                for (Port p : s.entry().ports()) {
+                    portTaken.add(s.host() + ":" + p.number());
+                }
+            }
+            for (Service s : services.values()) {
+                List<String> aliases = new ArrayList<>();
+                for (String a : aliases(s)) {
+                    if (taken.add(a)) {
+                        aliases.add(a);
+                    }
+                }
+                Port defaultPort = defaultPort(s);
+                for (Port p : s.entry().ports()) {
+                    List<String> domains = new ArrayList<>();
+                    if (p == defaultPort) {
+                        domains.add(s.host());
+                        domains.addAll(aliases);
+                    }
+                    domains.add(s.host() + ":" + p.number());
+                    for (String a : aliases) {
+                        if (portTaken.add(a + ":" + p.number())) {
+                            domains.add(a + ":" + p.number());
+                        }
+                    }
+                    List<Route> routes = routes(s, p);
+                    if (routes.isEmpty()) {
+                        continue; // the VirtualService routes nothing on this port: 404 NR, as Envoy
+                    }
+                    VirtualHost vh = build(s.entry().loc(), () -> VirtualHost.builder().name(s.host() + ":" + p.number())
+                            .domains(domains).routes(routes).build());
+                    if (vh != null) {
+                        vhosts.add(vh);
+                    }
+                }
+            }
+            RouteConfiguration rc = build(new Loc("<routes>", 1, 1),
+                    () -> RouteConfiguration.builder().name("outbound").virtualHosts(vhosts).build());
+            return rc == null ? RouteConfiguration.builder().name("outbound").build() : rc;
+        }
+
+        /** The names Kubernetes DNS would also resolve for a cluster-local host, from the Proxy's namespace. */
+        private List<String> aliases(Service s) {
+            String suffix = ".svc.cluster.local";
+            if (!s.host().endsWith(suffix)) {
+                return List.of();
+            }
+            String[] parts = s.host().substring(0, s.host().length() - suffix.length()).split("\\.");
+            if (parts.length != 2) {
+                return List.of();
+            }
+            List<String> out = new ArrayList<>();
+            if (parts[1].equals(namespace)) {
+                out.add(parts[0]);
+            }
+            out.add(parts[0] + "." + parts[1]);
+            out.add(parts[0] + "." + parts[1] + ".svc");
+            return out;
+        }
+
+        private static Port defaultPort(Service s) {
+            for (Port p : s.entry().ports()) {
+                if (p.number() == 80) {
+                    return p;
+                }
+            }
+            return s.entry().ports().isEmpty() ? null : s.entry().ports().get(0);
+        }
+
+        private List<Route> routes(Service s, Port p) {
+            VirtualService vs = routing.get(s);
+            List<Route> out = new ArrayList<>();
+            if (vs == null) {
+                Route r = build(s.entry().loc(), () -> Route.builder().name("default")
+                        .action(RouteAction.builder().cluster(clusterName(p.number(), null, s.host())).build()).build());
+                if (r != null) {
+                    out.add(r);
+                }
+                return out;
+            }
+            for (Http http : vs.http()) {
+                List<RouteMatch> matches = new ArrayList<>();
+                if (http.matches().isEmpty()) {
+                    matches.add(RouteMatch.ANY);
+                }
+                for (Match m : http.matches()) {
+                    if (m.port() == null || m.port().value() == p.number()) {
+                        matches.add(m.match());
+                    }
+                }
+                if (matches.isEmpty()) {
+                    continue;
+                }
+                Action action = action(vs, http, p);
+                if (action == null) {
+                    continue;
+                }
+                HeaderMutation request = http.requestHeaders();
+                HeaderMutation response = http.responseHeaders();
+                if (http.route().size() == 1) {
+                    request = merge(request, http.route().get(0).requestHeaders());
+                    response = merge(response, http.route().get(0).responseHeaders());
+                }
+                for (RouteMatch m : matches) {
+                    HeaderMutation req = request;
+                    HeaderMutation resp = response;
+                    Route r = build(http.loc(), () -> Route.builder().name(http.name()).match(m).action(action)
+                            .requestHeaders(req).responseHeaders(resp).build());
+                    if (r != null) {
+                        out.add(r);
+                    }
+                }
+            }
+            return out;
+        }
+
+        private static HeaderMutation merge(HeaderMutation a, HeaderMutation b) {
+            if (b.isEmpty()) {
+                return a;
+            }
+            if (a.isEmpty()) {
+                return b;
+            }
+            List<HeaderMutation.Header> set = new ArrayList<>(a.set());
+            set.addAll(b.set());
+            List<HeaderMutation.Header> add = new ArrayList<>(a.add());
+            add.addAll(b.add());
+            List<String> remove = new ArrayList<>(a.remove());
+            remove.addAll(b.remove());
+            return new HeaderMutation(set, add, remove);
+        }
+
+        private Action action(VirtualService vs, Http http, Port vhPort) {
+            if (http.redirect() != null) {
+                return http.redirect();
+            }
+            if (http.directResponse() != null) {
+                return http.directResponse();
+            }
+            if (http.route().isEmpty()) {
+                return null;
+            }
+            RouteAction.Builder b = RouteAction.builder();
+            for (Destination d : http.route()) {
+                Service target = lookup(d.host().value(), vs.meta().namespace());
+                if (target == null) {
+                    return null; // reported
+                }
+                Integer port = d.port() == null ? null : d.port().value();
+                if (port == null) {
+                    List<Port> ports = target.entry().ports();
+                    if (ports.size() == 1) {
+                        port = ports.get(0).number();
+                    } else if (ports.stream().anyMatch(x -> x.number() == vhPort.number())) {
+                        port = vhPort.number();
+                    } else {
+                        diag.error(d.host().loc(), "host '" + target.host() + "' has several ports ("
+                                + String.join(", ", ports.stream().map(x -> String.valueOf(x.number())).toList())
+                                + "): set 'destination.port'");
+                        return null;
+                    }
+                }
+                int weight = http.route().size() == 1 ? 1 : d.weight() == null ? 0 : d.weight();
+                b.weightedCluster(clusterName(port, d.subset() == null ? null : d.subset().value(), target.host()),
+                        null, weight);
+            }
+            if (http.uriRewrite() != null) {
+                b.prefixRewrite(http.uriRewrite().value());
+            }
+            if (http.regexRewrite() != null) {
+                b.regexRewrite(http.regexRewrite());
+            }
+            if (http.authorityRewrite() != null) {
+                b.hostRewrite(http.authorityRewrite());
+            }
+            if (http.timeout() != null) {
+                b.timeout(http.timeout());
+            }
+            return build(http.loc(), b::build);
+        }
+
+        private <T> T build(Loc at, Supplier<T> builder) {
+            try {
+                return builder.get();
+            } catch (ConfigException e) {
+                diag.error(at, e.getMessage());
+                return null;
+            }
+        }
     }
 }

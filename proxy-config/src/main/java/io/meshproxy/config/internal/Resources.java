@@ -1,0 +1,60 @@
+package io.meshproxy.config.internal;
+
+import io.meshproxy.config.internal.Obj.Int;
+import io.meshproxy.config.internal.Obj.Str;
+import io.meshproxy.core.config.DirectResponseAction;
+import io.meshproxy.core.config.HeaderMutation;
+import io.meshproxy.core.config.LbPolicy;
+import io.meshproxy.core.config.RedirectAction;
+import io.meshproxy.core.config.RouteAction;
+import io.meshproxy.core.config.RouteMatch;
+import io.meshproxy.core.config.UpstreamProtocol;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/** The resources as read from YAML, each part with the place it was written, before cross-checks. */
+final class Resources {
+    private Resources() {}
+
+    /** metadata: name and namespace (the Proxy's namespace when not written). */
+    record Meta(String name, String namespace, Loc loc) {}
+
+    record Proxy(Meta meta, Loc kindLoc, Admin admin, List<Listener> listeners) {}
+
+    record Admin(String address, Int port) {}
+
+    record Listener(Str name, String address, Int port, String direction, Loc directionLoc, Str forwardTo,
+            String forwardHost, int forwardPort, UpstreamProtocol forwardProtocol, Loc loc) {}
+
+    record ServiceEntry(Meta meta, List<Str> hosts, List<Port> ports, String resolution, Loc resolutionLoc,
+            List<Endpoint> endpoints, Loc loc) {}
+
+    record Port(int number, Str name, UpstreamProtocol protocol, Integer targetPort, Loc loc) {}
+
+    record Endpoint(Str address, Map<Str, Int> ports, Map<String, String> labels, int weight, Loc loc) {}
+
+    /** The parts of a traffic policy meshproxy implements; null fields are not set (inherit). */
+    record Policy(LbPolicy lb, Duration connectTimeout, Duration idleTimeout, List<PortPolicy> ports) {
+        static final Policy NONE = new Policy(null, null, null, List.of());
+    }
+
+    record PortPolicy(Int port, LbPolicy lb, Duration connectTimeout, Duration idleTimeout) {}
+
+    record DestinationRule(Meta meta, Str host, Policy policy, List<Subset> subsets, Loc loc) {}
+
+    record Subset(Str name, Map<String, String> labels, Loc labelsLoc, Policy policy, Loc loc) {}
+
+    record VirtualService(Meta meta, List<Str> hosts, List<Http> http, Loc loc) {}
+
+    /** One entry of {@code http[]}: its matches (OR), and exactly one of route, redirect, directResponse. */
+    record Http(String name, List<Match> matches, List<Destination> route, Loc routeLoc, Str uriRewrite,
+            String authorityRewrite, RouteAction.RegexRewrite regexRewrite, RedirectAction redirect,
+            DirectResponseAction directResponse, HeaderMutation requestHeaders, HeaderMutation responseHeaders,
+            Duration timeout, Loc loc) {}
+
+    record Match(RouteMatch match, Int port, Loc loc) {}
+
+    record Destination(Str host, Str subset, Int port, Integer weight, HeaderMutation requestHeaders,
+            HeaderMutation responseHeaders, Loc loc) {}
+}
