@@ -1,0 +1,247 @@
+package io.meshproxy.sidecar;
+
+import io.meshproxy.config.ConfigFileException;
+import io.meshproxy.config.ConfigLoader;
+import io.meshproxy.config.ConfigWatcher;
+import io.meshproxy.config.LoadedConfig;
+import io.meshproxy.core.MeshProxy;
+import io.meshproxy.core.config.AdminConfig;
+import io.meshproxy.core.config.ClusterConfig;
+import io.meshproxy.core.config.EndpointConfig;
+import io.meshproxy.core.config.ListenerConfig;
+import io.meshproxy.core.config.ProxyConfig;
+import io.meshproxy.core.config.RouteConfiguration;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The sidecar's run wiring, {@code meshproxy run -c FILE_OR_DIR...} without the command line: load the files,
+ * start the proxy on them, watch them and swap in every valid change ({@link MeshProxy#update}); on
+ * {@link #close()} stop watching, drain (listeners stop accepting, requests in flight finish), stop.
+ *
+ * <p>The command line registers {@link #close()} as a shutdown hook, so SIGTERM and SIGINT drain gracefully.
+ * Tests drive this class in-process: it is the code path of the jar.
+ */
+public final class Sidecar implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Sidecar.class);
+    /** Prefix of the cluster the config module gives an INBOUND listener ({@code inbound|LISTENER}, as Istio). */
+    private static final String INBOUND_CLUSTER_PREFIX = "inbound|";
+
+    private final MeshProxy mesh;
+    private final ConfigWatcher watcher;
+    private final List<AutoCloseable> closeAfter;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private boolean closing;
+
+    private Sidecar(MeshProxy mesh, ConfigWatcher watcher, List<AutoCloseable> closeAfter) {
+        this.mesh = mesh;
+        this.watcher = watcher;
+        this.closeAfter = List.copyOf(closeAfter);
+    }
+
+    /** Event loop threads by default: one per available core, as Envoy's {@code --concurrency}. */
+    public static int defaultConcurrency() {
+        return Runtime.getRuntime().availableProcessors();
+    }
+
+    /** Loads {@code paths} (files and directories), starts the proxy on them and watches them for changes. */
+    public static Sidecar start(List<Path> paths) throws ConfigFileException, IOException {
+        return start(paths, defaultConcurrency());
+    }
+
+    /**
+     * Loads {@code paths} (files and directories), starts the proxy on them with {@code concurrency} event loop
+     * threads and watches them: every valid change with a new version is swapped in; an invalid one is logged
+     * with its errors and the running configuration keeps serving.
+     *
+     * @throws ConfigFileException the files are not valid (nothing was started)
+     * @throws IOException the files cannot be watched (nothing keeps running)
+     * @throws IllegalStateException a listener or the admin server cannot bind (nothing keeps running)
+     */
+    public static Sidecar start(List<Path> paths, int concurrency) throws ConfigFileException, IOException {
+        LoadedConfig loaded = ConfigLoader.load(paths);
+        MeshProxy mesh = startMesh(loaded, concurrency);
+        ConfigWatcher watcher;
+        try {
+            watcher = ConfigWatcher.start(paths, loaded.version(), next -> {
+                mesh.update(next.config(), next.version());
+                logListeners(mesh);
+            });
+        } catch (IOException | RuntimeException e) {
+            mesh.close();
+            throw e;
+        }
+        LOG.info("watching {} for configuration changes", paths);
+        return new Sidecar(mesh, watcher, List.of());
+    }
+
+    /**
+     * Starts the proxy on a configuration already loaded (the embedded demo), not watched. {@code closeAfter}
+     * (the demo's services) is closed once the proxy has drained and stopped.
+     */
+    static Sidecar startLoaded(LoadedConfig loaded, int concurrency, List<AutoCloseable> closeAfter) {
+        return new Sidecar(startMesh(loaded, concurrency), null, closeAfter);
+    }
+
+    private static MeshProxy startMesh(LoadedConfig loaded, int concurrency) {
+        MeshProxy mesh = MeshProxy.builder().config(loaded.config()).eventLoopThreads(concurrency).build();
+        // Before start, so /config_dump shows the files' version from the first request on (not "0").
+        mesh.update(loaded.config(), loaded.version());
+        mesh.start();
+        LOG.info("configuration {} loaded from {}", loaded.version(), loaded.sources());
+        logListeners(mesh);
+        return mesh;
+    }
+
+    private static void logListeners(MeshProxy mesh) {
+        ProxyConfig config = mesh.config();
+        for (ListenerConfig l : config.listeners()) {
+            LOG.info("{}", describe(mesh, l));
+        }
+        AdminConfig admin = config.admin();
+        if (admin != null) {
+            LOG.info("admin {}:{}", admin.address(), mesh.adminPort());
+        }
+    }
+
+    /** {@code listener NAME DIRECTION ADDRESS:PORT [-> FORWARD_TO]}, with the port actually bound. */
+    static String describe(MeshProxy mesh, ListenerConfig l) {
+        InetSocketAddress bound = mesh.listenerAddress(l.name());
+        StringBuilder b = new StringBuilder("listener ").append(l.name()).append(' ')
+                .append(direction(l)).append(' ').append(l.address()).append(':').append(bound.getPort());
+        String forwardTo = forwardTo(mesh.config(), l);
+        if (forwardTo != null) {
+            b.append(" -> ").append(forwardTo);
+        }
+        return b.toString();
+    }
+
+    /**
+     * OUTBOUND or INBOUND. The core model has no direction; the config module translates an INBOUND listener to
+     * a route table named after its cluster, {@code inbound|LISTENER} (Istio's naming), and every OUTBOUND one
+     * to the shared {@code outbound} table.
+     */
+    static String direction(ListenerConfig l) {
+        RouteConfiguration routes = l.routes();
+        if (routes == null) {
+            return "HANDLER"; // an in-process application handler (not produced from files)
+        }
+        return routes.name().startsWith(INBOUND_CLUSTER_PREFIX) ? "INBOUND" : "OUTBOUND";
+    }
+
+    private static String forwardTo(ProxyConfig config, ListenerConfig l) {
+        if (!"INBOUND".equals(direction(l))) {
+            return null;
+        }
+        for (ClusterConfig c : config.clusters()) {
+            if (c.name().equals(l.routes().name()) && !c.endpoints().isEmpty()) {
+                EndpointConfig e = c.endpoints().get(0);
+                return e.address() + ":" + e.port();
+            }
+        }
+        return null;
+    }
+
+    /** The running proxy. */
+    public MeshProxy mesh() {
+        return mesh;
+    }
+
+    /** The watcher of the configuration files; null for a configuration not read from files (the demo). */
+    public ConfigWatcher watcher() {
+        return watcher;
+    }
+
+    /** Calls {@link #close()} when the JVM shuts down: SIGTERM and SIGINT drain gracefully. */
+    public Sidecar closeOnShutdown() {
+        Runtime.getRuntime().addShutdownHook(new Thread(this::close, "meshproxy-shutdown"));
+        return this;
+    }
+
+    /** Blocks until {@link #close()} has finished. */
+    public void awaitStopped() throws InterruptedException {
+        stopped.await();
+    }
+
+    /**
+     * Stops watching the files, drains (listeners stop accepting new connections; HTTP/2 connections get
+     * GOAWAY, HTTP/1.1 ones {@code Connection: close}; requests in flight finish, up to the listeners' drain
+     * timeout), then stops everything. Idempotent; a second caller waits for the first.
+     */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closing) {
+                awaitStoppedUninterruptibly();
+                return;
+            }
+            closing = true;
+        }
+        try {
+            if (watcher != null) {
+                watcher.close();
+            }
+            Duration timeout = longestDrainTimeout(mesh.config());
+            LOG.info("draining: listeners refuse new connections, requests in flight finish (up to {} ms)",
+                    timeout.toMillis());
+            long t0 = System.nanoTime();
+            try {
+                mesh.drain().get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+                LOG.info("drained in {} ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+            } catch (TimeoutException e) {
+                LOG.warn("drain did not finish in {} ms; closing the connections still open", timeout.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (Exception e) {
+                LOG.warn("drain failed: {}", e.toString());
+            }
+            mesh.close();
+            List<AutoCloseable> after = new ArrayList<>(closeAfter);
+            for (AutoCloseable c : after) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    LOG.warn("closing {}: {}", c, e.toString());
+                }
+            }
+            LOG.info("stopped");
+        } finally {
+            stopped.countDown();
+        }
+    }
+
+    private void awaitStoppedUninterruptibly() {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                stopped.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static Duration longestDrainTimeout(ProxyConfig config) {
+        Duration longest = Duration.ZERO;
+        for (ListenerConfig l : config.listeners()) {
+            if (l.drainTimeout().compareTo(longest) > 0) {
+                longest = l.drainTimeout();
+            }
+        }
+        return Objects.requireNonNull(longest);
+    }
+}
