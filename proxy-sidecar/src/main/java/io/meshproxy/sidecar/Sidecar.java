@@ -94,6 +94,7 @@ public final class Sidecar implements AutoCloseable {
     }
 
     private static MeshProxy startMesh(LoadedConfig loaded, int concurrency) {
+        LOG.debug("starting the proxy with {} event loop threads", concurrency);
         MeshProxy mesh = MeshProxy.builder().config(loaded.config()).eventLoopThreads(concurrency).build();
         // Before start, so /config_dump shows the files' version from the first request on (not "0").
         mesh.update(loaded.config(), loaded.version());
