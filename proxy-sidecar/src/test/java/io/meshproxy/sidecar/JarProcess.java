@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -61,9 +62,25 @@ final class JarProcess implements AutoCloseable {
         command.add("-jar");
         command.add(jar().toString());
         command.addAll(List.of(args));
+        return start(command, Map.of());
+    }
+
+    /** Starts {@code command} with {@code env} added to this JVM's environment (less MESHPROXY_LOG_LEVEL). */
+    static JarProcess start(List<String> command, Map<String, String> env) throws IOException {
         ProcessBuilder pb = new ProcessBuilder(command);
         pb.environment().remove(Main.LOG_LEVEL_ENV); // the test chooses
+        pb.environment().putAll(env);
         return new JarProcess(pb.start());
+    }
+
+    /** bin/meshproxy of this repository; failsafe passes its path. */
+    static Path launcher() {
+        String path = System.getProperty("meshproxy.launcher");
+        if (path == null) {
+            throw new IllegalStateException("system property meshproxy.launcher is not set: run the *IT through"
+                    + " maven-failsafe-plugin (./mvnw verify)");
+        }
+        return Path.of(path);
     }
 
     private Thread drain(InputStream in, List<String> lines, String name) {
@@ -92,6 +109,10 @@ final class JarProcess implements AutoCloseable {
         if (!process.toHandle().destroy()) {
             throw new AssertionError("cannot send SIGTERM to " + process.pid());
         }
+    }
+
+    Process process() {
+        return process;
     }
 
     long pid() {
@@ -136,11 +157,15 @@ final class JarProcess implements AutoCloseable {
 
     /** Kills the child if it still runs (SIGKILL) and waits for it. */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         if (process.isAlive()) {
             process.destroyForcibly();
         }
-        process.waitFor(30, TimeUnit.SECONDS);
+        try {
+            process.waitFor(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** {@code n} distinct ports that were free a moment ago: bound to 0 together, then released. */

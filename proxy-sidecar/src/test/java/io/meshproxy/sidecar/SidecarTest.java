@@ -203,7 +203,8 @@ class SidecarTest {
     }
 
     private static boolean refuses(int port) {
-        try (Socket s = new Socket("127.0.0.1", port)) {
+        try {
+            new Socket("127.0.0.1", port).close();
             return false;
         } catch (IOException e) {
             return true;
