@@ -562,7 +562,7 @@ final class ResourceReader {
         if (timeout != null && !h.has("route")) {
             diag.error(h.keyLoc("timeout"), "'timeout' applies to 'route' only");
         }
-        if (h.has("route") && route.isEmpty()) {
+        if (h.raw("route") instanceof org.snakeyaml.engine.v2.nodes.SequenceNode seq && seq.getValue().isEmpty()) {
             diag.error(h.valueLoc("route"), "'route' must name at least one destination");
         }
         return new Http(name == null ? null : name.value(), matches, route, h.keyLoc("route"), uriRewrite,
@@ -735,6 +735,8 @@ final class ResourceReader {
         Int w = d.integer("weight", 0, 100);
         if (w != null) {
             weight = w.value();
+        } else if (d.has("weight")) {
+            weight = -1; // reported; the sum is not checked
         }
         HeaderMutation[] headers = headers(d.obj("headers", "request", "response"));
         if (d.missing("destination")) {

@@ -71,7 +71,18 @@ public final class Translator {
         for (ConfigSource s : sources) {
             reader.read(s);
         }
-        ProxyConfig config = new Translation(diag, reader, sources).run();
+        ProxyConfig config;
+        try {
+            config = new Translation(diag, reader, sources).run();
+        } catch (ConfigException | IllegalArgumentException e) {
+            // A core builder refused something the checks above let through. With errors already found it is
+            // their consequence; without, it is a gap in these checks, still reported rather than thrown.
+            if (!diag.hasErrors()) {
+                String file = sources.isEmpty() ? "<none>" : sources.get(0).name();
+                diag.error(new Loc(file, 1, 1), "invalid configuration: " + e.getMessage());
+            }
+            config = null;
+        }
         return diag.hasErrors() ? new Result(null, diag.sorted()) : new Result(config, List.of());
     }
 
@@ -365,7 +376,9 @@ public final class Translator {
 
         private void checkDestinations(VirtualService vs, Http http) {
             int total = 0;
+            boolean badWeight = false;
             for (Destination d : http.route()) {
+                badWeight |= d.weight() != null && d.weight() < 0;
                 total += d.weight() == null ? 0 : d.weight();
                 Service s = lookup(d.host().value(), vs.meta().namespace());
                 if (s == null) {
@@ -393,7 +406,7 @@ public final class Translator {
                             + " http route");
                 }
             }
-            if (http.route().size() > 1 && total != 100) {
+            if (http.route().size() > 1 && total != 100 && !badWeight) {
                 diag.error(http.routeLoc(), "the weights of the destinations add up to " + total + ", not 100");
             }
             if (http.uriRewrite() != null) {
@@ -662,7 +675,7 @@ public final class Translator {
                         return null;
                     }
                 }
-                int weight = http.route().size() == 1 ? 1 : d.weight() == null ? 0 : d.weight();
+                int weight = http.route().size() == 1 ? 1 : d.weight() == null ? 0 : Math.max(0, d.weight());
                 b.weightedCluster(clusterName(port, d.subset() == null ? null : d.subset().value(), target.host()),
                         null, weight);
             }
