@@ -74,7 +74,7 @@ public final class Translator {
         ProxyConfig config;
         try {
             config = new Translation(diag, reader, sources).run();
-        } catch (ConfigException | IllegalArgumentException e) {
+        } catch (IllegalArgumentException e) { // ConfigException too
             // A core builder refused something the checks above let through. With errors already found it is
             // their consequence; without, it is a gap in these checks, still reported rather than thrown.
             if (!diag.hasErrors()) {
