@@ -79,10 +79,6 @@ final class Obj {
         return of(diag, file, node, what, Set.of(fields));
     }
 
-    Diagnostics diag() {
-        return diag;
-    }
-
     String file() {
         return file;
     }
@@ -270,24 +266,6 @@ final class Obj {
                 out.add(new Str(s.getValue(), Loc.of(file, n)));
             } else {
                 diag.error(Loc.of(file, n), "an entry of '" + field + "' must be a string, got " + describe(n));
-            }
-        }
-        return out;
-    }
-
-    /** A sequence of integers in {@code min..max}; empty when absent. */
-    List<Int> ints(String field, long min, long max) {
-        List<Int> out = new ArrayList<>();
-        for (Node n : seq(field)) {
-            if (n instanceof ScalarNode s && s.getTag().equals(Tag.INT)) {
-                long v = Long.parseLong(s.getValue());
-                if (v < min || v > max) {
-                    diag.error(Loc.of(file, n), "an entry of '" + field + "' must be in " + min + ".." + max + ", was " + v);
-                } else {
-                    out.add(new Int((int) v, Loc.of(file, n)));
-                }
-            } else {
-                diag.error(Loc.of(file, n), "an entry of '" + field + "' must be an integer, got " + describe(n));
             }
         }
         return out;

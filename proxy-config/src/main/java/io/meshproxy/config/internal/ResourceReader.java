@@ -44,7 +44,6 @@ import org.snakeyaml.engine.v2.api.lowlevel.Compose;
 import org.snakeyaml.engine.v2.exceptions.Mark;
 import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
-import org.snakeyaml.engine.v2.nodes.MappingNode;
 import org.snakeyaml.engine.v2.nodes.Node;
 import org.snakeyaml.engine.v2.nodes.ScalarNode;
 
@@ -75,18 +74,12 @@ final class ResourceReader {
     final List<ServiceEntry> serviceEntries = new ArrayList<>();
     final List<DestinationRule> destinationRules = new ArrayList<>();
     final List<VirtualService> virtualServices = new ArrayList<>();
-    /** Namespaces are resolved against the Proxy's once all files are read; documents without one say null. */
-    private int documents;
 
     /** A Proxy resource as read. */
     record Proxy(Resources.Proxy proxy, String file) {}
 
     ResourceReader(Diagnostics diag) {
         this.diag = diag;
-    }
-
-    int documents() {
-        return documents;
     }
 
     void read(ConfigSource source) {
@@ -98,7 +91,6 @@ final class ResourceReader {
                 if (doc == null || Obj.isNull(doc)) {
                     continue;
                 }
-                documents++;
                 document(file, doc);
             }
         } catch (MarkedYamlEngineException e) {
@@ -900,9 +892,5 @@ final class ResourceReader {
             diag.error(at, e.getMessage());
             return null;
         }
-    }
-
-    static boolean isMapping(Node n) {
-        return n instanceof MappingNode;
     }
 }

@@ -105,11 +105,7 @@ public final class Translator {
         }
 
         /** A ServiceEntry host: the unit Istio builds clusters and virtual hosts for. */
-        private record Service(String host, ServiceEntry entry, String resolution) {
-            String namespace(String fallback) {
-                return entry.meta().namespace() == null ? fallback : entry.meta().namespace();
-            }
-        }
+        private record Service(String host, ServiceEntry entry, String resolution) {}
 
         ProxyConfig run() {
             ResourceReader.Proxy proxy = proxy();
