@@ -342,4 +342,53 @@ class BrokenConfigTest {
                 "proxy.yaml:7:31: unknown field 'dirction' in an entry of 'listeners' (did you mean 'direction'?)"),
                 errors);
     }
+
+    @Test
+    void staticWithoutEndpoints() {
+        assertEquals(List.of("case.yaml:7:3: resolution STATIC needs at least one endpoint in 'endpoints'"), errors("""
+                apiVersion: networking.istio.io/v1
+                kind: ServiceEntry
+                metadata: {name: ratings}
+                spec:
+                  hosts: [ratings.default.svc.cluster.local]
+                  ports: [{number: 9080, name: http, protocol: HTTP}]
+                  resolution: STATIC
+                  endpoints: []
+                """));
+    }
+
+    @Test
+    void matchOnAPortTheHostDoesNotHave() {
+        assertEquals(List.of("case.yaml:8:13: host 'reviews.default.svc.cluster.local' has no port 9090 (it has 9080):"
+                + " this match can never apply"), errors(vs("""
+                  http:
+                  - match:
+                    - port: 9090
+                    route:
+                    - destination: {host: reviews}
+                """)));
+    }
+
+    @Test
+    void aStringMatchWithoutAValue() {
+        assertEquals(List.of("case.yaml:8:26: 'exact' needs a value (to match a header's presence, write {})"),
+                errors(vs("""
+                          http:
+                          - match:
+                            - headers: {canary: {exact: }}
+                            route:
+                            - destination: {host: reviews}
+                        """)));
+    }
+
+    @Test
+    void typosInsideNotYetSupportedBlocksAreCaughtToo() {
+        String reviews = REVIEWS.replace("  host: reviews\n",
+                "  host: reviews\n  trafficPolicy:\n    outlierDetection: {consecutiv5xxErrors: 5}\n");
+        assertEquals(List.of(
+                "reviews.yaml:18:5: 'outlierDetection' is not supported yet (comes with upstream resilience)",
+                "reviews.yaml:18:24: unknown field 'consecutiv5xxErrors' in 'outlierDetection' (did you mean"
+                        + " 'consecutive5xxErrors'?)"),
+                errorsOf(List.of(new ConfigSource("proxy.yaml", PROXY), new ConfigSource("reviews.yaml", reviews))));
+    }
 }

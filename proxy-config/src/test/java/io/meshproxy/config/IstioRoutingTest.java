@@ -153,6 +153,24 @@ class IstioRoutingTest {
                   ports: [{number: 9080, name: http, protocol: HTTP}]
                   resolution: STATIC
                   endpoints: [{address: 127.0.0.1, ports: {http: %1$d}}]
+                ---
+                apiVersion: networking.istio.io/v1
+                kind: ServiceEntry
+                metadata: {name: inventory}
+                spec:
+                  hosts: [inventory.default.svc.cluster.local]
+                  ports: [{number: 80, name: http, protocol: HTTP}, {number: 9090, name: metrics, protocol: HTTP}]
+                  resolution: STATIC
+                  endpoints: [{address: 127.0.0.1, ports: {http: %1$d, metrics: %1$d}}]
+                ---
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata: {name: inventory}
+                spec:
+                  hosts: [inventory]
+                  http:
+                  - match: [{port: 80}]
+                    route: [{destination: {host: inventory, port: {number: 80}}}]
                 """.formatted(ratings.port()));
         LoadedConfig loaded = ConfigLoader.load(dir);
         proxy = MeshProxy.builder().config(loaded.config()).build().start();
@@ -272,6 +290,14 @@ class IstioRoutingTest {
             RawHttp.Response r = get(c, "ratings", "/anything");
             assertEquals("ratings", r.headers().get("x-upstream"), "port 80 is the default port");
             assertEquals("ratings", get(c, "ratings:80", "/anything").headers().get("x-upstream"));
+        }
+    }
+
+    @Test
+    void aPortTheVirtualServiceDoesNotRouteIsNotRoutedByAnotherPortsRoutes() throws Exception {
+        try (RawHttp c = new RawHttp(outbound)) {
+            assertEquals(200, get(c, "inventory", "/").status());
+            assertEquals(404, get(c, "inventory:9090", "/").status(), "no route on port 9090: 404 NR, as Envoy");
         }
     }
 

@@ -100,6 +100,11 @@ final class Obj {
         return v == null ? keyLoc(field) : Loc.of(file, v);
     }
 
+    /** True when {@code field} is written with no value ({@code exact:} or {@code exact: null}). */
+    boolean isSetToNull(String field) {
+        return keys.containsKey(field) && !values.containsKey(field);
+    }
+
     boolean has(String field) {
         return values.containsKey(field);
     }

@@ -112,7 +112,8 @@ public final class Translator {
             services();
             destinationRules();
             virtualServices();
-            if (proxy == null) {
+            if (proxy == null || diag.hasErrors()) {
+                // Building routes and clusters from resources with errors would only repeat them.
                 return null;
             }
             RouteConfiguration outbound = outboundRoutes();
@@ -156,10 +157,11 @@ public final class Translator {
 
         private List<ListenerConfig> listeners(Resources.Proxy proxy, RouteConfiguration outbound) {
             List<ListenerConfig> out = new ArrayList<>();
-            Map<Integer, String> ports = new HashMap<>();
+            Map<String, String> ports = new LinkedHashMap<>(); // "PORT ADDRESS" -> who binds it
             Map<String, Loc> names = new HashMap<>();
             if (proxy.admin() != null && proxy.admin().port() != null && proxy.admin().port().value() != 0) {
-                ports.put(proxy.admin().port().value(), "the admin server at " + proxy.admin().port().loc());
+                ports.put(proxy.admin().port().value() + " " + proxy.admin().address(),
+                        "the admin server at " + proxy.admin().port().loc());
             }
             for (Listener l : proxy.listeners()) {
                 if (l.name() != null) {
@@ -169,10 +171,18 @@ public final class Translator {
                     }
                 }
                 if (l.port() != null && l.port().value() != 0) {
-                    String owner = ports.putIfAbsent(l.port().value(),
-                            "listener '" + (l.name() == null ? "?" : l.name().value()) + "' at " + l.port().loc());
+                    String owner = null;
+                    for (Map.Entry<String, String> e : ports.entrySet()) {
+                        String[] used = e.getKey().split(" ", 2);
+                        if (Integer.parseInt(used[0]) == l.port().value() && sameOrWildcard(used[1], l.address())) {
+                            owner = e.getValue();
+                        }
+                    }
                     if (owner != null) {
                         diag.error(l.port().loc(), "port " + l.port().value() + " is already used by " + owner);
+                    } else {
+                        ports.put(l.port().value() + " " + l.address(),
+                                "listener '" + (l.name() == null ? "?" : l.name().value()) + "' at " + l.port().loc());
                     }
                 }
                 if (l.name() == null || l.port() == null || l.direction() == null) {
@@ -207,6 +217,11 @@ public final class Translator {
                 }
             }
             return out;
+        }
+
+        /** Two binds of one port clash on the same address, or when either is the wildcard address. */
+        private static boolean sameOrWildcard(String a, String b) {
+            return a.equals(b) || a.equals("0.0.0.0") || b.equals("0.0.0.0") || a.equals("::") || b.equals("::");
         }
 
         // ------------------------------------------------------------ ServiceEntry
@@ -323,6 +338,10 @@ public final class Translator {
             return all;
         }
 
+        private static String ports(Service s) {
+            return String.join(", ", s.entry().ports().stream().map(p -> String.valueOf(p.number())).toList());
+        }
+
         private static boolean selects(Subset sub, Map<String, String> labels) {
             return labels.entrySet().containsAll(sub.labels().entrySet());
         }
@@ -366,6 +385,18 @@ public final class Translator {
                 }
                 for (Http http : vs.http()) {
                     checkDestinations(vs, http);
+                    for (Match m : http.matches()) {
+                        if (m.port() == null) {
+                            continue;
+                        }
+                        for (Str h : vs.hosts()) {
+                            Service s = h.value().startsWith("*") ? null : lookup(h.value(), vs.meta().namespace());
+                            if (s != null && s.entry().ports().stream().noneMatch(p -> p.number() == m.port().value())) {
+                                diag.error(m.port().loc(), "host '" + s.host() + "' has no port " + m.port().value()
+                                        + " (it has " + ports(s) + "): this match can never apply");
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -395,7 +426,7 @@ public final class Translator {
                 }
                 if (d.port() != null && s.entry().ports().stream().noneMatch(p -> p.number() == d.port().value())) {
                     diag.error(d.port().loc(), "host '" + s.host() + "' has no port " + d.port().value() + " (it has "
-                            + String.join(", ", s.entry().ports().stream().map(p -> String.valueOf(p.number())).toList()) + ")");
+                            + ports(s) + ")");
                 }
                 if (http.route().size() > 1 && !(d.requestHeaders().isEmpty() && d.responseHeaders().isEmpty())) {
                     diag.error(d.loc(), "'headers' on one of several destinations is not supported yet: set them on the"
@@ -534,10 +565,9 @@ public final class Translator {
                             domains.add(a + ":" + p.number());
                         }
                     }
+                    // Empty when the VirtualService routes nothing on this port: the virtual host still claims
+                    // host:port, so such a request gets 404 NR (as from Envoy) instead of another port's routes.
                     List<Route> routes = routes(s, p);
-                    if (routes.isEmpty()) {
-                        continue; // the VirtualService routes nothing on this port: 404 NR, as Envoy
-                    }
                     VirtualHost vh = build(s.entry().loc(), () -> VirtualHost.builder().name(s.host() + ":" + p.number())
                             .domains(domains).routes(routes).build());
                     if (vh != null) {
