@@ -56,7 +56,12 @@ final class Obj {
                 continue;
             }
             if (!fields.contains(name)) {
-                diag.error(Loc.of(file, k), "unknown field '" + name + "' in " + what + Names.suggestion(name, fields));
+                String hint = Names.suggestion(name, fields);
+                String home = FieldHomes.home(name);
+                if (hint.isEmpty() && home != null && !what.equals("'" + home + "'")) {
+                    hint = " (it belongs in '" + home + "')";
+                }
+                diag.error(Loc.of(file, k), "unknown field '" + name + "' in " + what + hint);
                 continue;
             }
             keys.put(name, k);
