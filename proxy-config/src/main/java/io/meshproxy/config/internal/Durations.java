@@ -12,6 +12,9 @@ final class Durations {
         if (text == null || text.isEmpty()) {
             return null;
         }
+        if (text.equals("0")) {
+            return Duration.ZERO; // Go's one unit-less duration
+        }
         BigDecimal nanos = BigDecimal.ZERO;
         int i = 0;
         while (i < text.length()) {

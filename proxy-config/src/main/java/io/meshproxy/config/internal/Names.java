@@ -19,8 +19,9 @@ final class Names {
                 best = k;
             }
         }
+        // A typo changes a small part of a name: "subst" is "subset", but "v3" is not "v1".
         int allowed = Math.max(1, Math.min(3, given.length() / 3));
-        return bestDistance <= allowed ? best : null;
+        return bestDistance <= allowed && 2 * bestDistance < given.length() ? best : null;
     }
 
     /** " (did you mean 'x'?)" or "". */

@@ -56,7 +56,12 @@ final class Obj {
                 continue;
             }
             if (!fields.contains(name)) {
-                diag.error(Loc.of(file, k), "unknown field '" + name + "' in " + what + Names.suggestion(name, fields));
+                String hint = Names.suggestion(name, fields);
+                String home = FieldHomes.home(name);
+                if (hint.isEmpty() && home != null && !what.equals("'" + home + "'")) {
+                    hint = " (it belongs in '" + home + "')";
+                }
+                diag.error(Loc.of(file, k), "unknown field '" + name + "' in " + what + hint);
                 continue;
             }
             keys.put(name, k);
@@ -79,10 +84,6 @@ final class Obj {
         return of(diag, file, node, what, Set.of(fields));
     }
 
-    Diagnostics diag() {
-        return diag;
-    }
-
     String file() {
         return file;
     }
@@ -102,6 +103,11 @@ final class Obj {
     Loc valueLoc(String field) {
         Node v = values.get(field);
         return v == null ? keyLoc(field) : Loc.of(file, v);
+    }
+
+    /** True when {@code field} is written with no value ({@code exact:} or {@code exact: null}). */
+    boolean isSetToNull(String field) {
+        return keys.containsKey(field) && !values.containsKey(field);
     }
 
     boolean has(String field) {
@@ -270,24 +276,6 @@ final class Obj {
                 out.add(new Str(s.getValue(), Loc.of(file, n)));
             } else {
                 diag.error(Loc.of(file, n), "an entry of '" + field + "' must be a string, got " + describe(n));
-            }
-        }
-        return out;
-    }
-
-    /** A sequence of integers in {@code min..max}; empty when absent. */
-    List<Int> ints(String field, long min, long max) {
-        List<Int> out = new ArrayList<>();
-        for (Node n : seq(field)) {
-            if (n instanceof ScalarNode s && s.getTag().equals(Tag.INT)) {
-                long v = Long.parseLong(s.getValue());
-                if (v < min || v > max) {
-                    diag.error(Loc.of(file, n), "an entry of '" + field + "' must be in " + min + ".." + max + ", was " + v);
-                } else {
-                    out.add(new Int((int) v, Loc.of(file, n)));
-                }
-            } else {
-                diag.error(Loc.of(file, n), "an entry of '" + field + "' must be an integer, got " + describe(n));
             }
         }
         return out;

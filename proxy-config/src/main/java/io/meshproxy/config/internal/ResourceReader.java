@@ -44,7 +44,6 @@ import org.snakeyaml.engine.v2.api.lowlevel.Compose;
 import org.snakeyaml.engine.v2.exceptions.Mark;
 import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
-import org.snakeyaml.engine.v2.nodes.MappingNode;
 import org.snakeyaml.engine.v2.nodes.Node;
 import org.snakeyaml.engine.v2.nodes.ScalarNode;
 
@@ -75,18 +74,12 @@ final class ResourceReader {
     final List<ServiceEntry> serviceEntries = new ArrayList<>();
     final List<DestinationRule> destinationRules = new ArrayList<>();
     final List<VirtualService> virtualServices = new ArrayList<>();
-    /** Namespaces are resolved against the Proxy's once all files are read; documents without one say null. */
-    private int documents;
 
     /** A Proxy resource as read. */
     record Proxy(Resources.Proxy proxy, String file) {}
 
     ResourceReader(Diagnostics diag) {
         this.diag = diag;
-    }
-
-    int documents() {
-        return documents;
     }
 
     void read(ConfigSource source) {
@@ -98,7 +91,6 @@ final class ResourceReader {
                 if (doc == null || Obj.isNull(doc)) {
                     continue;
                 }
-                documents++;
                 document(file, doc);
             }
         } catch (MarkedYamlEngineException e) {
@@ -251,7 +243,16 @@ final class ResourceReader {
                 diag.error(h.loc(), "wildcard hosts in a ServiceEntry are not supported yet: name each host");
             }
         }
-        spec.unsupported("addresses", "meshproxy routes HTTP by Host; virtual IPs come with TCP routing");
+        // Virtual IPs select a service by destination address, which matters for TCP; HTTP is routed by Host
+        // (as Envoy's HTTP route tables do for Istio), so they are checked and change nothing here.
+        for (Str a : spec.strs("addresses")) {
+            String ip = a.value().contains("/") ? a.value().substring(0, a.value().indexOf('/')) : a.value();
+            String bits = a.value().contains("/") ? a.value().substring(a.value().indexOf('/') + 1) : "0";
+            if (!isIp(ip) || bits.isEmpty() || !bits.chars().allMatch(Character::isDigit) || bits.length() > 3
+                    || Integer.parseInt(bits) > (ip.contains(":") ? 128 : 32)) {
+                diag.error(a.loc(), "an entry of 'addresses' must be an IP address or CIDR block, was '" + a.value() + "'");
+            }
+        }
         spec.unsupported("workloadSelector", "list the endpoints instead");
         spec.unsupported("subjectAltNames", MTLS);
         spec.strs("exportTo");
@@ -308,8 +309,8 @@ final class ResourceReader {
             }
         }
         if (resolution != null && resolution.value().equals("STATIC")) {
-            if (endpoints.isEmpty() && !spec.has("endpoints")) {
-                diag.error(spec.keyLoc("resolution"), "resolution STATIC needs 'endpoints'");
+            if (endpoints.isEmpty()) {
+                diag.error(spec.keyLoc("resolution"), "resolution STATIC needs at least one endpoint in 'endpoints'");
             }
             for (Endpoint e : endpoints) {
                 if (!isIp(e.address().value())) {
@@ -373,6 +374,8 @@ final class ResourceReader {
         Duration[] timeouts = connectionPool(p.obj("connectionPool", "tcp", "http"));
         p.unsupported("outlierDetection", RESILIENCE);
         p.unsupported("tls", MTLS);
+        checkOutlierDetection(p.obj("outlierDetection", OUTLIER_FIELDS));
+        checkTls(p.obj("tls", TLS_FIELDS));
         p.unsupported("tunnel", null);
         p.unsupported("proxyProtocol", null);
         p.unsupported("retryBudget", RESILIENCE);
@@ -388,6 +391,8 @@ final class ResourceReader {
             Duration[] pt = connectionPool(pl.obj("connectionPool", "tcp", "http"));
             pl.unsupported("outlierDetection", RESILIENCE);
             pl.unsupported("tls", MTLS);
+            checkOutlierDetection(pl.obj("outlierDetection", OUTLIER_FIELDS));
+            checkTls(pl.obj("tls", TLS_FIELDS));
             if (number != null) {
                 ports.add(new PortPolicy(number, plb, pt[0], pt[1]));
             }
@@ -395,14 +400,53 @@ final class ResourceReader {
         return new Policy(lb, timeouts[0], timeouts[1], ports);
     }
 
+    private static final List<String> OUTLIER_FIELDS = List.of("splitExternalLocalOriginErrors",
+            "consecutiveLocalOriginFailures", "consecutiveGatewayErrors", "consecutive5xxErrors",
+            "consecutiveErrors", "interval", "baseEjectionTime", "maxEjectionPercent", "minHealthPercent");
+    private static final List<String> TLS_FIELDS = List.of("mode", "clientCertificate", "privateKey",
+            "caCertificates", "credentialName", "subjectAltNames", "sni", "insecureSkipVerify", "caCrl");
+
+    private void checkOutlierDetection(Obj o) {
+        if (o == null) {
+            return;
+        }
+        o.bool("splitExternalLocalOriginErrors");
+        for (String f : List.of("consecutiveLocalOriginFailures", "consecutiveGatewayErrors", "consecutive5xxErrors",
+                "consecutiveErrors", "maxEjectionPercent", "minHealthPercent")) {
+            o.integer(f, 0, Integer.MAX_VALUE);
+        }
+        o.duration("interval");
+        o.duration("baseEjectionTime");
+    }
+
+    private void checkTls(Obj t) {
+        if (t == null) {
+            return;
+        }
+        t.oneOf("mode", List.of("DISABLE", "SIMPLE", "MUTUAL", "ISTIO_MUTUAL"));
+        for (String f : List.of("clientCertificate", "privateKey", "caCertificates", "credentialName", "sni", "caCrl")) {
+            t.str(f);
+        }
+        t.strs("subjectAltNames");
+        t.bool("insecureSkipVerify");
+    }
+
     private LbPolicy loadBalancer(Obj lb) {
         if (lb == null) {
             return null;
         }
-        lb.unsupported("consistentHash", "a later load-balancing issue");
-        lb.unsupported("localityLbSetting", "locality-aware balancing");
-        lb.unsupported("warmupDurationSecs", "slow start");
-        lb.unsupported("warmup", "slow start");
+        Obj hash = lb.obj("consistentHash", "httpHeaderName", "httpCookie", "useSourceIp", "httpQueryParameterName",
+                "ringHash", "maglev", "minimumRingSize");
+        if (hash != null) {
+            hash.str("httpHeaderName");
+            hash.str("httpQueryParameterName");
+            hash.bool("useSourceIp");
+            hash.obj("httpCookie", "name", "path", "ttl", "attributes");
+        }
+        lb.unsupported("consistentHash", "comes with hash-based load balancing");
+        lb.unsupported("localityLbSetting", "comes with locality-aware load balancing");
+        lb.unsupported("warmupDurationSecs", "comes with slow start");
+        lb.unsupported("warmup", "comes with slow start");
         Str simple = lb.oneOf("simple", List.of("UNSPECIFIED", "ROUND_ROBIN", "LEAST_REQUEST", "LEAST_CONN", "RANDOM",
                 "PASSTHROUGH"));
         if (simple == null) {
@@ -478,8 +522,8 @@ final class ResourceReader {
             }
         }
         spec.strs("exportTo");
-        spec.unsupported("tls", "TLS passthrough routing");
-        spec.unsupported("tcp", "TCP routing");
+        spec.unsupported("tls", "comes with TLS routing");
+        spec.unsupported("tcp", "comes with TCP routing");
         List<Http> http = new ArrayList<>();
         for (Obj h : spec.objs("http", HTTP_FIELDS)) {
             Http read = http(h);
@@ -512,15 +556,35 @@ final class ResourceReader {
         Duration timeout = h.duration("timeout");
         h.unsupported("retries", RESILIENCE);
         h.unsupported("fault", RESILIENCE);
-        h.unsupported("mirror", "traffic mirroring");
-        h.unsupported("mirrors", "traffic mirroring");
-        h.unsupported("mirrorPercentage", "traffic mirroring");
-        h.unsupported("mirrorPercent", "traffic mirroring");
-        h.unsupported("corsPolicy", "a CORS filter");
-        h.unsupported("delegate", "VirtualService delegation");
+        h.unsupported("mirror", "comes with traffic mirroring");
+        h.unsupported("mirrors", "comes with traffic mirroring");
+        h.unsupported("mirrorPercentage", "comes with traffic mirroring");
+        h.unsupported("mirrorPercent", "comes with traffic mirroring");
+        h.unsupported("corsPolicy", "comes with a CORS filter");
+        h.unsupported("delegate", "comes with VirtualService delegation");
         // Parse what is unsupported anyway, so a typo inside it is reported too.
         checkRetries(h.obj("retries", "attempts", "perTryTimeout", "retryOn", "retryRemoteLocalities", "backoff"));
         checkFault(h.obj("fault", "delay", "abort"));
+        Obj mirror = h.obj("mirror", "host", "subset", "port");
+        if (mirror != null) {
+            mirror.requiredStr("host");
+            mirror.str("subset");
+        }
+        Obj mirrorPercentage = h.obj("mirrorPercentage", "value");
+        if (mirrorPercentage != null && mirrorPercentage.raw("value") != null
+                && !(mirrorPercentage.raw("value") instanceof ScalarNode)) {
+            mirrorPercentage.error("value", "'value' must be a number");
+        }
+        h.objs("mirrors", "destination", "percentage");
+        Obj cors = h.obj("corsPolicy", "allowOrigins", "allowOrigin", "allowMethods", "allowHeaders", "exposeHeaders",
+                "maxAge", "allowCredentials", "unmatchedPreflights");
+        if (cors != null) {
+            cors.strs("allowMethods");
+            cors.strs("allowHeaders");
+            cors.strs("exposeHeaders");
+            cors.duration("maxAge");
+            cors.bool("allowCredentials");
+        }
 
         Str uriRewrite = null;
         String authorityRewrite = null;
@@ -562,7 +626,7 @@ final class ResourceReader {
         if (timeout != null && !h.has("route")) {
             diag.error(h.keyLoc("timeout"), "'timeout' applies to 'route' only");
         }
-        if (h.has("route") && route.isEmpty()) {
+        if (h.raw("route") instanceof org.snakeyaml.engine.v2.nodes.SequenceNode seq && seq.getValue().isEmpty()) {
             diag.error(h.valueLoc("route"), "'route' must name at least one destination");
         }
         return new Http(name == null ? null : name.value(), matches, route, h.keyLoc("route"), uriRewrite,
@@ -653,8 +717,8 @@ final class ResourceReader {
             }
         }
         Int port = m.integer("port", 1, 65535);
-        m.unsupported("sourceLabels", "source workload matching");
-        m.unsupported("sourceNamespace", "source workload matching");
+        m.unsupported("sourceLabels", "comes with source workload matching");
+        m.unsupported("sourceNamespace", "comes with source workload matching");
         m.unsupported("statPrefix", TELEMETRY);
         for (Str g : m.strs("gateways")) {
             if (!g.value().equals("mesh")) {
@@ -713,6 +777,13 @@ final class ResourceReader {
     private record StringMatch(String kind, Str value) {}
 
     private StringMatch stringMatch(Obj v, boolean emptyMeansPresent) {
+        for (String k : List.of("exact", "prefix", "regex")) {
+            if (v.isSetToNull(k)) {
+                diag.error(v.keyLoc(k), "'" + k + "' needs a value" + (emptyMeansPresent
+                        ? " (to match a header's presence, write {})" : ""));
+                return null;
+            }
+        }
         if (v.fields().isEmpty()) {
             if (emptyMeansPresent) {
                 return new StringMatch("none", null);
@@ -735,6 +806,8 @@ final class ResourceReader {
         Int w = d.integer("weight", 0, 100);
         if (w != null) {
             weight = w.value();
+        } else if (d.has("weight")) {
+            weight = -1; // reported; the sum is not checked
         }
         HeaderMutation[] headers = headers(d.obj("headers", "request", "response"));
         if (d.missing("destination")) {
@@ -784,7 +857,7 @@ final class ResourceReader {
         Str authority = r.str("authority");
         Int port = r.integer("port", 1, 65535);
         r.oneOf("derivePort", List.of("FROM_PROTOCOL_DEFAULT", "FROM_REQUEST_PORT"));
-        r.unsupported("derivePort", null);
+        r.unsupported("derivePort", "comes with redirect port derivation");
         Str scheme = r.oneOf("scheme", List.of("http", "https"));
         Int code = r.integer("redirectCode", 300, 399);
         if (code != null && !RedirectAction.RESPONSE_CODES.contains(code.value())) {
@@ -889,9 +962,5 @@ final class ResourceReader {
             diag.error(at, e.getMessage());
             return null;
         }
-    }
-
-    static boolean isMapping(Node n) {
-        return n instanceof MappingNode;
     }
 }

@@ -71,7 +71,18 @@ public final class Translator {
         for (ConfigSource s : sources) {
             reader.read(s);
         }
-        ProxyConfig config = new Translation(diag, reader, sources).run();
+        ProxyConfig config;
+        try {
+            config = new Translation(diag, reader, sources).run();
+        } catch (IllegalArgumentException e) { // ConfigException too
+            // A core builder refused something the checks above let through. With errors already found it is
+            // their consequence; without, it is a gap in these checks, still reported rather than thrown.
+            if (!diag.hasErrors()) {
+                String file = sources.isEmpty() ? "<none>" : sources.get(0).name();
+                diag.error(new Loc(file, 1, 1), "invalid configuration: " + e.getMessage());
+            }
+            config = null;
+        }
         return diag.hasErrors() ? new Result(null, diag.sorted()) : new Result(config, List.of());
     }
 
@@ -94,18 +105,15 @@ public final class Translator {
         }
 
         /** A ServiceEntry host: the unit Istio builds clusters and virtual hosts for. */
-        private record Service(String host, ServiceEntry entry, String resolution) {
-            String namespace(String fallback) {
-                return entry.meta().namespace() == null ? fallback : entry.meta().namespace();
-            }
-        }
+        private record Service(String host, ServiceEntry entry, String resolution) {}
 
         ProxyConfig run() {
             ResourceReader.Proxy proxy = proxy();
             services();
             destinationRules();
             virtualServices();
-            if (proxy == null) {
+            if (proxy == null || diag.hasErrors()) {
+                // Building routes and clusters from resources with errors would only repeat them.
                 return null;
             }
             RouteConfiguration outbound = outboundRoutes();
@@ -149,10 +157,11 @@ public final class Translator {
 
         private List<ListenerConfig> listeners(Resources.Proxy proxy, RouteConfiguration outbound) {
             List<ListenerConfig> out = new ArrayList<>();
-            Map<Integer, String> ports = new HashMap<>();
+            Map<String, String> ports = new LinkedHashMap<>(); // "PORT ADDRESS" -> who binds it
             Map<String, Loc> names = new HashMap<>();
             if (proxy.admin() != null && proxy.admin().port() != null && proxy.admin().port().value() != 0) {
-                ports.put(proxy.admin().port().value(), "the admin server at " + proxy.admin().port().loc());
+                ports.put(proxy.admin().port().value() + " " + proxy.admin().address(),
+                        "the admin server at " + proxy.admin().port().loc());
             }
             for (Listener l : proxy.listeners()) {
                 if (l.name() != null) {
@@ -162,10 +171,18 @@ public final class Translator {
                     }
                 }
                 if (l.port() != null && l.port().value() != 0) {
-                    String owner = ports.putIfAbsent(l.port().value(),
-                            "listener '" + (l.name() == null ? "?" : l.name().value()) + "' at " + l.port().loc());
+                    String owner = null;
+                    for (Map.Entry<String, String> e : ports.entrySet()) {
+                        String[] used = e.getKey().split(" ", 2);
+                        if (Integer.parseInt(used[0]) == l.port().value() && sameOrWildcard(used[1], l.address())) {
+                            owner = e.getValue();
+                        }
+                    }
                     if (owner != null) {
                         diag.error(l.port().loc(), "port " + l.port().value() + " is already used by " + owner);
+                    } else {
+                        ports.put(l.port().value() + " " + l.address(),
+                                "listener '" + (l.name() == null ? "?" : l.name().value()) + "' at " + l.port().loc());
                     }
                 }
                 if (l.name() == null || l.port() == null || l.direction() == null) {
@@ -200,6 +217,11 @@ public final class Translator {
                 }
             }
             return out;
+        }
+
+        /** Two binds of one port clash on the same address, or when either is the wildcard address. */
+        private static boolean sameOrWildcard(String a, String b) {
+            return a.equals(b) || a.equals("0.0.0.0") || b.equals("0.0.0.0") || a.equals("::") || b.equals("::");
         }
 
         // ------------------------------------------------------------ ServiceEntry
@@ -316,6 +338,10 @@ public final class Translator {
             return all;
         }
 
+        private static String ports(Service s) {
+            return String.join(", ", s.entry().ports().stream().map(p -> String.valueOf(p.number())).toList());
+        }
+
         private static boolean selects(Subset sub, Map<String, String> labels) {
             return labels.entrySet().containsAll(sub.labels().entrySet());
         }
@@ -359,13 +385,27 @@ public final class Translator {
                 }
                 for (Http http : vs.http()) {
                     checkDestinations(vs, http);
+                    for (Match m : http.matches()) {
+                        if (m.port() == null) {
+                            continue;
+                        }
+                        for (Str h : vs.hosts()) {
+                            Service s = h.value().startsWith("*") ? null : lookup(h.value(), vs.meta().namespace());
+                            if (s != null && s.entry().ports().stream().noneMatch(p -> p.number() == m.port().value())) {
+                                diag.error(m.port().loc(), "host '" + s.host() + "' has no port " + m.port().value()
+                                        + " (it has " + ports(s) + "): this match can never apply");
+                            }
+                        }
+                    }
                 }
             }
         }
 
         private void checkDestinations(VirtualService vs, Http http) {
             int total = 0;
+            boolean badWeight = false;
             for (Destination d : http.route()) {
+                badWeight |= d.weight() != null && d.weight() < 0;
                 total += d.weight() == null ? 0 : d.weight();
                 Service s = lookup(d.host().value(), vs.meta().namespace());
                 if (s == null) {
@@ -386,14 +426,14 @@ public final class Translator {
                 }
                 if (d.port() != null && s.entry().ports().stream().noneMatch(p -> p.number() == d.port().value())) {
                     diag.error(d.port().loc(), "host '" + s.host() + "' has no port " + d.port().value() + " (it has "
-                            + String.join(", ", s.entry().ports().stream().map(p -> String.valueOf(p.number())).toList()) + ")");
+                            + ports(s) + ")");
                 }
                 if (http.route().size() > 1 && !(d.requestHeaders().isEmpty() && d.responseHeaders().isEmpty())) {
                     diag.error(d.loc(), "'headers' on one of several destinations is not supported yet: set them on the"
                             + " http route");
                 }
             }
-            if (http.route().size() > 1 && total != 100) {
+            if (http.route().size() > 1 && total != 100 && !badWeight) {
                 diag.error(http.routeLoc(), "the weights of the destinations add up to " + total + ", not 100");
             }
             if (http.uriRewrite() != null) {
@@ -525,10 +565,9 @@ public final class Translator {
                             domains.add(a + ":" + p.number());
                         }
                     }
+                    // Empty when the VirtualService routes nothing on this port: the virtual host still claims
+                    // host:port, so such a request gets 404 NR (as from Envoy) instead of another port's routes.
                     List<Route> routes = routes(s, p);
-                    if (routes.isEmpty()) {
-                        continue; // the VirtualService routes nothing on this port: 404 NR, as Envoy
-                    }
                     VirtualHost vh = build(s.entry().loc(), () -> VirtualHost.builder().name(s.host() + ":" + p.number())
                             .domains(domains).routes(routes).build());
                     if (vh != null) {
@@ -662,7 +701,7 @@ public final class Translator {
                         return null;
                     }
                 }
-                int weight = http.route().size() == 1 ? 1 : d.weight() == null ? 0 : d.weight();
+                int weight = http.route().size() == 1 ? 1 : d.weight() == null ? 0 : Math.max(0, d.weight());
                 b.weightedCluster(clusterName(port, d.subset() == null ? null : d.subset().value(), target.host()),
                         null, weight);
             }

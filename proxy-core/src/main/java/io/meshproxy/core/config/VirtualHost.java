@@ -13,12 +13,12 @@ import java.util.Map;
  * may carry a port ({@code reviews:9080}); a request's port is ignored when no domain names it.
  *
  * <p>Validated on construction: {@code name} not blank; at least one domain, each of the four forms above
- * (a {@code *} anywhere else is an error), without whitespace, not repeated (ignoring case); at least one
- * route.
+ * (a {@code *} anywhere else is an error), without whitespace, not repeated (ignoring case). Routes may be
+ * empty, as in Envoy: the virtual host then claims its domains and answers every request 404 NR.
  *
  * @param name unique within its route table, for logs and metrics
  * @param domains the authorities this virtual host serves
- * @param routes tried in order; the first whose match accepts the request wins
+ * @param routes tried in order; the first whose match accepts the request wins; none matching is 404 NR
  */
 public record VirtualHost(String name, List<String> domains, List<Route> routes) {
     public VirtualHost {
@@ -36,10 +36,7 @@ public record VirtualHost(String name, List<String> domains, List<Route> routes)
                 throw Checks.fail(field, "duplicate domain '" + domains.get(i) + "', also domains[" + first + "]");
             }
         }
-        routes = Checks.list("routes", Checks.required("routes", routes));
-        if (routes.isEmpty()) {
-            throw Checks.fail("routes", "must hold at least one route");
-        }
+        routes = Checks.list("routes", routes);
     }
 
     private static void checkDomain(String field, String domain) {
@@ -66,7 +63,7 @@ public record VirtualHost(String name, List<String> domains, List<Route> routes)
         return new Builder();
     }
 
-    /** Builds a {@link VirtualHost}; a name, a domain and a route are required. */
+    /** Builds a {@link VirtualHost}; a name and a domain are required. */
     public static final class Builder {
         private String name;
         private final List<String> domains = new ArrayList<>();

@@ -14,10 +14,17 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.resolver.AddressResolverGroup;
+import io.netty.resolver.dns.DnsAddressResolverGroup;
+import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 
 /** Native epoll where it loads (Linux), NIO otherwise; {@code -Dmeshproxy.transport=nio} forces NIO. */
@@ -25,7 +32,19 @@ public final class Transport {
     private static final boolean EPOLL = !"nio".equalsIgnoreCase(System.getProperty("meshproxy.transport"))
             && Epoll.isAvailable();
 
+    /**
+     * Host names of endpoints (Istio's resolution DNS) are resolved asynchronously on the connecting event
+     * loop, /etc/hosts first, answers cached for their TTL: Netty's default resolver would call the JDK's
+     * blocking lookup on the event loop. IP literals need no lookup. One resolver per event loop, closed with it.
+     */
+    private static final AddressResolverGroup<InetSocketAddress> RESOLVER = new DnsAddressResolverGroup(
+            new DnsNameResolverBuilder().datagramChannelType(datagramChannel()));
+
     private Transport() {}
+
+    private static Class<? extends DatagramChannel> datagramChannel() {
+        return EPOLL ? EpollDatagramChannel.class : NioDatagramChannel.class;
+    }
 
     /** "epoll" or "nio". */
     public static String name() {
@@ -49,6 +68,7 @@ public final class Transport {
         return new Bootstrap().group(loop).channel(socketChannel())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
                 .option(ChannelOption.TCP_NODELAY, true)
+                .resolver(RESOLVER)
                 .handler(NoHandler.INSTANCE);
     }
 
