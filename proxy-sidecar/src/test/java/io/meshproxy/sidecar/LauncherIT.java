@@ -56,9 +56,11 @@ class LauncherIT {
             assertEquals(1, p.awaitExit(EXIT), p.output());
             assertEquals(List.of("/nonexistent/mesh.yaml:1:1: no such file or directory"), p.stdout());
         }
-        try (JarProcess p = launch(Map.of(), "--once", "--admin-port", "0", "--outbound-port", "0", "--inbound-port", "0")) {
+        try (JarProcess p = launch(Map.of(Main.LOG_LEVEL_ENV, "warn"), "--once", "--admin-port", "0",
+                "--outbound-port", "0", "--inbound-port", "0")) {
             assertEquals(0, p.awaitExit(EXIT), p.output());
             assertTrue(p.stdout().contains("10 requests with canary: true:         {reviews-v2=10}"), p.output());
+            assertEquals(List.of(), p.stderr(), "MESHPROXY_LOG_LEVEL=warn: no info lines");
         }
     }
 
