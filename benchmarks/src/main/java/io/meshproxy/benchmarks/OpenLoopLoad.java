@@ -29,7 +29,7 @@ final class OpenLoopLoad {
     private static final long HIGHEST_MICROS = TimeUnit.SECONDS.toMicros(60);
 
     /** Latencies in microseconds. */
-    record Result(Histogram latency, Histogram serviceTime, long scheduled, long sent, long ok, long notOk,
+    record Result(Histogram latency, Histogram serviceTime, Histogram lateness, long scheduled, long sent, long ok, long notOk,
             long errors, long wrongUpstream, long elapsedNanos) {
         long unfinished() {
             return scheduled - ok - notOk - errors;
@@ -46,6 +46,11 @@ final class OpenLoopLoad {
 
         String serviceMillis(double percentile) {
             return String.format(Locale.ROOT, "%.3f", serviceTime.getValueAtPercentile(percentile) / 1000.0);
+        }
+
+        /** How late requests left after their intended time: the generator's own delay plus queueing. */
+        String latenessMillis(double percentile) {
+            return String.format(Locale.ROOT, "%.3f", lateness.getValueAtPercentile(percentile) / 1000.0);
         }
     }
 
@@ -74,6 +79,7 @@ final class OpenLoopLoad {
             boolean finished = done.await(duration.toMillis() + 10_000, TimeUnit.MILLISECONDS);
             Histogram latency = new Histogram(HIGHEST_MICROS, 3);
             Histogram service = new Histogram(HIGHEST_MICROS, 3);
+            Histogram late = new Histogram(HIGHEST_MICROS, 3);
             long sent = 0;
             long ok = 0;
             long notOk = 0;
@@ -90,6 +96,7 @@ final class OpenLoopLoad {
                 }
                 latency.add(s.latency());
                 service.add(s.service());
+                late.add(s.lateness());
                 sent += s.sent();
                 ok += s.ok();
                 notOk += s.notOk();
@@ -101,7 +108,7 @@ final class OpenLoopLoad {
                 System.err.println("open-loop load: still waiting for responses " + (duration.toMillis() + 10_000)
                         + " ms after the start; counted as unfinished");
             }
-            return new Result(latency, service, total, sent, ok, notOk, errors, wrong, last - start);
+            return new Result(latency, service, late, total, sent, ok, notOk, errors, wrong, last - start);
         } finally {
             for (Driver d : drivers) {
                 d.stopped = true;
@@ -112,7 +119,7 @@ final class OpenLoopLoad {
 
     /** One connection's share of the schedule: requests c, c + n, c + 2n, ... Confined to its event loop. */
     private static final class Driver {
-        record Snapshot(Histogram latency, Histogram service, long sent, long ok, long notOk, long errors,
+        record Snapshot(Histogram latency, Histogram service, Histogram lateness, long sent, long ok, long notOk, long errors,
                 long wrongUpstream, long lastResponseNanos) {}
 
         final KeepAliveClient client;
@@ -123,6 +130,7 @@ final class OpenLoopLoad {
         private final String expectUpstream;
         private final Histogram latency = new Histogram(HIGHEST_MICROS, 3);
         private final Histogram service = new Histogram(HIGHEST_MICROS, 3);
+        private final Histogram lateness = new Histogram(HIGHEST_MICROS, 3);
         private long next;
         private long start;
         private CountDownLatch done;
@@ -177,6 +185,7 @@ final class OpenLoopLoad {
             }
             long sentAt = System.nanoTime();
             sent++;
+            lateness.recordValue(Math.max(0, Math.min(HIGHEST_MICROS, (sentAt - intended) / 1000)));
             client.get(path).whenComplete((r, failure) -> {
                 long now = System.nanoTime();
                 if (failure != null) {
@@ -207,7 +216,7 @@ final class OpenLoopLoad {
         }
 
         Snapshot snapshot() {
-            return new Snapshot(latency.copy(), service.copy(), sent, ok, notOk, errors, wrongUpstream, lastResponse);
+            return new Snapshot(latency.copy(), service.copy(), lateness.copy(), sent, ok, notOk, errors, wrongUpstream, lastResponse);
         }
     }
 }

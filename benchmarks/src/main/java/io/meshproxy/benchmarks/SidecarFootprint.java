@@ -199,6 +199,8 @@ public final class SidecarFootprint {
         long hwmEndKb = -1;
         int threadsEnd = -1;
         int rssSamples;
+        /** VmRSS each second of the warm-up and the load, kB. */
+        final List<Long> rssSeriesKb = new java.util.concurrent.CopyOnWriteArrayList<>();
         double loadCpuSeconds = -1;
         double warmupCpuSeconds = -1;
         String cpuByThread;
@@ -264,8 +266,8 @@ public final class SidecarFootprint {
             sb.append('\n');
             if (sidecar != null || direct != null) {
                 sb.append("| latency, ms | requests ok / other / errors / unfinished | achieved rate /s | p50 | p90 | p99")
-                        .append(" | p99.9 | max | service time p50 / p99 |\n");
-                sb.append("|---|---|---|---|---|---|---|---|---|\n");
+                        .append(" | p99.9 | max | service time p50 / p99 / max | sent late by p50 / p99 |\n");
+                sb.append("|---|---|---|---|---|---|---|---|---|---|\n");
                 if (direct != null) {
                     row(sb, "direct (client → upstream), " + o.baseline() + " s", direct);
                 }
@@ -274,8 +276,15 @@ public final class SidecarFootprint {
                 }
                 sb.append('\n');
                 sb.append("Latency is from the intended send time; service time is from the actual send (it hides")
-                        .append(" queueing behind a slow response). Compare the sidecar with the direct row of this")
-                        .append(" run only.\n");
+                        .append(" queueing behind a slow response); \"sent late by\" is the actual minus the intended send")
+                        .append(" time (the generator's own wake-up delay, and waiting for a slow response on the same")
+                        .append(" connection). Compare the sidecar with the direct row of this run only.\n");
+                if (!rssSeriesKb.isEmpty()) {
+                    List<String> mib = new ArrayList<>();
+                    rssSeriesKb.forEach(kb -> mib.add(Long.toString(Math.round(kb / 1024.0))));
+                    sb.append("\nVmRSS each second of the warm-up and the load (MiB): ").append(String.join(" ", mib))
+                            .append('\n');
+                }
                 if (sidecar != null && sidecar.wrongUpstream() > 0) {
                     sb.append("\n").append(sidecar.wrongUpstream())
                             .append(" responses through the sidecar did not come from the benchmark's upstream.\n");
@@ -300,7 +309,8 @@ public final class SidecarFootprint {
                     .append(r.latencyMillis(50)).append(" | ").append(r.latencyMillis(90)).append(" | ")
                     .append(r.latencyMillis(99)).append(" | ").append(r.latencyMillis(99.9)).append(" | ")
                     .append(r.latencyMillis(100)).append(" | ").append(r.serviceMillis(50)).append(" / ")
-                    .append(r.serviceMillis(99)).append(" |\n");
+                    .append(r.serviceMillis(99)).append(" / ").append(r.serviceMillis(100)).append(" | ").append(r.latenessMillis(50)).append(" / ")
+                    .append(r.latenessMillis(99)).append(" |\n");
         }
 
         private static String mib(long kb) {
@@ -366,6 +376,7 @@ public final class SidecarFootprint {
 
                 AtomicLong peak = new AtomicLong(idle.rssKb());
                 AtomicLong samples = new AtomicLong();
+                List<Long> series = report.rssSeriesKb;
                 ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(r -> {
                     Thread t = new Thread(r, "footprint-rss-sampler");
                     t.setDaemon(true);
@@ -377,6 +388,7 @@ public final class SidecarFootprint {
                         long rss = ProcStatus.read(pid).rssKb();
                         peak.accumulateAndGet(rss, Math::max);
                         samples.incrementAndGet();
+                        series.add(rss);
                     } catch (IOException e) {
                         // the process is gone: the load reports it
                     }
