@@ -213,12 +213,11 @@ public final class ReloadLatency {
             Files.writeString(configDir.resolve("reviews.yaml"), reviews(v1.port(), v2.port()));
             Files.writeString(vsFile, virtualService(100, 0));
             LoadedConfig first = ConfigLoader.load(configDir);
-            MeshProxy proxy = MeshProxy.builder().config(first.config()).build().start();
+            MeshProxy proxy = MeshProxy.builder().config(first.config()).version(first.version()).build().start();
             ConfigWatcher watcher = null;
             Client client = null;
             Thread clientThread = null;
             try {
-                proxy.update(first.config(), first.version()); // a built proxy reports version "0"
                 AtomicReference<Watch> current = new AtomicReference<>();
                 watcher = ConfigWatcher.start(List.of(configDir), first.version(), c -> {
                     Watch w = current.get();
