@@ -29,9 +29,15 @@ import java.util.concurrent.TimeUnit;
  * The upstream of the latency benchmarks: a small HTTP/1.1 server on loopback, one event loop, keep-alive,
  * answering every request (after reading its whole body) with 200 and the same fixed body. It does as
  * little as a server can, so what the benchmarks measure is the client and the proxy, not the upstream.
+ * An upstream given a name says it in an {@value #IDENTITY_HEADER} response header, so a client can tell which
+ * of several upstreams served it.
  */
 final class FixedResponseUpstream implements AutoCloseable {
     private static final int MAX_REQUEST_BYTES = 16 * 1024 * 1024;
+    /** The response header naming the upstream, when it has a name. */
+    static final String IDENTITY_HEADER = "x-upstream";
+
+    private final String name;
 
     private final EventLoopGroup group;
     private final Channel serverChannel;
@@ -40,6 +46,12 @@ final class FixedResponseUpstream implements AutoCloseable {
 
     /** Starts the server on 127.0.0.1 on an ephemeral port; every response carries {@code responseBytes} bytes. */
     FixedResponseUpstream(int responseBytes) throws InterruptedException {
+        this(responseBytes, null);
+    }
+
+    /** As {@link #FixedResponseUpstream(int)}, and every response carries {@code x-upstream: name} (null: none). */
+    FixedResponseUpstream(int responseBytes, String name) throws InterruptedException {
+        this.name = name;
         byte[] bytes = new byte[responseBytes];
         Arrays.fill(bytes, (byte) 'x');
         this.body = Unpooled.unreleasableBuffer(Unpooled.directBuffer(responseBytes).writeBytes(bytes));
@@ -63,6 +75,11 @@ final class FixedResponseUpstream implements AutoCloseable {
         }
     }
 
+    /** The name in {@value #IDENTITY_HEADER}, or null. */
+    String name() {
+        return name;
+    }
+
     int port() {
         return ((InetSocketAddress) serverChannel.localAddress()).getPort();
     }
@@ -83,6 +100,9 @@ final class FixedResponseUpstream implements AutoCloseable {
             response.headers()
                     .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_OCTET_STREAM)
                     .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+            if (name != null) {
+                response.headers().set(IDENTITY_HEADER, name);
+            }
             if (keepAlive) {
                 ctx.writeAndFlush(response, ctx.voidPromise());
             } else {

@@ -7,6 +7,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.SocketChannel;
@@ -35,8 +36,11 @@ final class KeepAliveClient implements AutoCloseable {
     private final String authority;
     private volatile CompletableFuture<Response> pending;
 
-    /** What the benchmark keeps of a response: its status and body length (the body itself is released). */
-    record Response(int status, int bodyBytes) {}
+    /**
+     * What the benchmark keeps of a response: its status, body length (the body itself is released) and the
+     * {@code x-upstream} header of a named {@link FixedResponseUpstream} (null when absent).
+     */
+    record Response(int status, int bodyBytes, String upstream) {}
 
     /** Connects to {@code 127.0.0.1:port} on one of {@code group}'s loops; {@code authority} goes in {@code Host}. */
     KeepAliveClient(EventLoopGroup group, int port, String authority) throws InterruptedException {
@@ -53,6 +57,14 @@ final class KeepAliveClient implements AutoCloseable {
                     }
                 })
                 .connect("127.0.0.1", port).sync().channel();
+    }
+
+    /**
+     * The event loop of this client's connection: a request sent from it, and the callbacks of its response
+     * future registered there, run without a thread hand-off.
+     */
+    EventLoop eventLoop() {
+        return channel.eventLoop();
     }
 
     /** A GET of {@code path}. */
@@ -108,7 +120,8 @@ final class KeepAliveClient implements AutoCloseable {
                 return;
             }
             pending = null;
-            f.complete(new Response(response.status().code(), response.content().readableBytes()));
+            f.complete(new Response(response.status().code(), response.content().readableBytes(),
+                    response.headers().get(FixedResponseUpstream.IDENTITY_HEADER)));
         }
 
         @Override

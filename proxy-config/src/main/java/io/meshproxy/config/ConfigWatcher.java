@@ -5,6 +5,7 @@ import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.FileSystems;
 import java.nio.file.Path;
 import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.util.List;
@@ -33,6 +34,8 @@ public final class ConfigWatcher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ConfigWatcher.class);
     /** How long the files must be quiet after an event before they are read. */
     static final long QUIET_MILLIS = 10;
+    /** The longest a stream of events can delay a reload. */
+    static final long MAX_SETTLE_MILLIS = 200;
 
     private final List<Path> paths;
     private final Consumer<LoadedConfig> apply;
@@ -96,11 +99,15 @@ public final class ConfigWatcher implements AutoCloseable {
     private void run() {
         try {
             while (true) {
-                WatchKey key = watchService.take();
-                drain(key);
-                // Let an edit of several files (or a truncate-then-write) settle.
+                if (!drain(watchService.take())) {
+                    continue;
+                }
+                // Let an edit of several files (or a truncate-then-write) settle, but not forever: a file
+                // rewritten without pause is still read every MAX_SETTLE_MILLIS.
+                long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(MAX_SETTLE_MILLIS);
                 WatchKey more;
-                while ((more = watchService.poll(QUIET_MILLIS, TimeUnit.MILLISECONDS)) != null) {
+                while (System.nanoTime() < deadline
+                        && (more = watchService.poll(QUIET_MILLIS, TimeUnit.MILLISECONDS)) != null) {
                     drain(more);
                 }
                 reload();
@@ -110,9 +117,26 @@ public final class ConfigWatcher implements AutoCloseable {
         }
     }
 
-    private static void drain(WatchKey key) {
-        key.pollEvents();
+    /** Consumes a key's events; true when one of them can change the configuration. */
+    private static boolean drain(WatchKey key) {
+        boolean relevant = false;
+        for (WatchEvent<?> e : key.pollEvents()) {
+            relevant |= relevant(e);
+        }
         key.reset();
+        return relevant;
+    }
+
+    /**
+     * Hidden entries are skipped by the loader, so their changes are not (an editor's swap file, the temporary
+     * file of an atomic write) — except Kubernetes' {@code ..data} link, whose swap is a ConfigMap update.
+     */
+    static boolean relevant(WatchEvent<?> e) {
+        if (!(e.context() instanceof Path p)) {
+            return true; // OVERFLOW: events were lost, read everything
+        }
+        String name = p.getFileName().toString();
+        return !name.startsWith(".") || name.equals("..data");
     }
 
     /** Loads the files now and applies them if they are valid and new. */

@@ -391,4 +391,38 @@ class BrokenConfigTest {
                         + " 'consecutive5xxErrors'?)"),
                 errorsOf(List.of(new ConfigSource("proxy.yaml", PROXY), new ConfigSource("reviews.yaml", reviews))));
     }
+
+    @Test
+    void listenerEndpointAndPortMistakesComeWithTheOthersInOneReport() {
+        String proxy = PROXY.replace("  - {name: outbound, port: 0, direction: OUTBOUND}\n",
+                "  - {name: outbound, port: 0, direction: OUTBOUND}\n  - {name: outbound, port: 0, direction: OUTBOUND}\n");
+        String reviews = REVIEWS.replace("{http: 19082}, labels: {version: v2}}", "{http: 19081}, labels: {version: v2}}");
+        List<String> errors = errorsOf(List.of(new ConfigSource("proxy.yaml", proxy),
+                new ConfigSource("reviews.yaml", reviews), new ConfigSource("case.yaml", """
+                        apiVersion: networking.istio.io/v1
+                        kind: ServiceEntry
+                        metadata: {name: ratings}
+                        spec:
+                          hosts: [ratings.default.svc.cluster.local]
+                          ports: [{number: 80, name: http, protocol: HTTP}, {number: 81, name: alt, protocol: HTTP}]
+                          resolution: STATIC
+                          endpoints: [{address: 127.0.0.1}]
+                        ---
+                        apiVersion: networking.istio.io/v1
+                        kind: VirtualService
+                        metadata: {name: reviews}
+                        spec:
+                          hosts: [reviews]
+                          http:
+                          - route: [{destination: {host: ratings}}]
+                          - route: [{destination: {host: reviews, subset: v3}}]
+                        """)));
+        assertEquals(List.of(
+                "case.yaml:16:34: host 'ratings.default.svc.cluster.local' has several ports (80, 81): set"
+                        + " 'destination.port'",
+                "case.yaml:17:51: subset 'v3' is not defined by the DestinationRule of host"
+                        + " 'reviews.default.svc.cluster.local' (it defines v1, v2)",
+                "proxy.yaml:8:12: duplicate listener name 'outbound', also at proxy.yaml:7:12",
+                "reviews.yaml:10:5: duplicate endpoint 127.0.0.1:19081 for port http"), errors);
+    }
 }

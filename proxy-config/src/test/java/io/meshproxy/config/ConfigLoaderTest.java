@@ -81,4 +81,31 @@ class ConfigLoaderTest {
             assertEquals(applied.get(0).version(), w.appliedVersion());
         }
     }
+
+    @Test
+    void hiddenFilesDoNotTriggerAReloadButTheConfigMapLinkDoes() {
+        assertEquals(false, ConfigWatcher.relevant(event(".reviews.yaml.tmp")));
+        assertEquals(false, ConfigWatcher.relevant(event(".proxy.yaml.swp")));
+        assertEquals(true, ConfigWatcher.relevant(event("..data")));
+        assertEquals(true, ConfigWatcher.relevant(event("reviews.yaml")));
+    }
+
+    private static java.nio.file.WatchEvent<Path> event(String name) {
+        return new java.nio.file.WatchEvent<>() {
+            @Override
+            public Kind<Path> kind() {
+                return java.nio.file.StandardWatchEventKinds.ENTRY_CREATE;
+            }
+
+            @Override
+            public int count() {
+                return 1;
+            }
+
+            @Override
+            public Path context() {
+                return Path.of(name);
+            }
+        };
+    }
 }

@@ -59,6 +59,7 @@ public final class MeshProxy implements AutoCloseable {
 
     private MeshProxy(Builder b) {
         this.config = Objects.requireNonNull(b.config, "config");
+        this.versionInfo = b.version;
         this.filters = List.copyOf(b.filters);
         this.handlers = Map.copyOf(b.handlers);
         this.logListeners = List.copyOf(b.logListeners);
@@ -333,6 +334,7 @@ public final class MeshProxy implements AutoCloseable {
     /** Builds a {@link MeshProxy}; the configuration is validated before anything binds. */
     public static final class Builder {
         private ProxyConfig config;
+        private String version = "0";
         private final List<HttpFilter> filters = new ArrayList<>();
         private final Map<String, HttpService> handlers = new LinkedHashMap<>();
         private final List<RequestLogListener> logListeners = new ArrayList<>();
@@ -340,6 +342,12 @@ public final class MeshProxy implements AutoCloseable {
 
         public Builder config(ProxyConfig config) {
             this.config = config;
+            return this;
+        }
+
+        /** The version of the initial configuration's source, shown by {@code /config_dump} ("0" by default). */
+        public Builder version(String version) {
+            this.version = Objects.requireNonNull(version, "version");
             return this;
         }
 

@@ -109,6 +109,9 @@ public final class Translator {
 
         ProxyConfig run() {
             ResourceReader.Proxy proxy = proxy();
+            if (proxy != null) {
+                checkListeners(proxy.proxy());
+            }
             services();
             destinationRules();
             virtualServices();
@@ -155,8 +158,8 @@ public final class Translator {
             return first;
         }
 
-        private List<ListenerConfig> listeners(Resources.Proxy proxy, RouteConfiguration outbound) {
-            List<ListenerConfig> out = new ArrayList<>();
+        /** Listener names are unique; no two binds share a port on one address (or on the wildcard address). */
+        private void checkListeners(Resources.Proxy proxy) {
             Map<String, String> ports = new LinkedHashMap<>(); // "PORT ADDRESS" -> who binds it
             Map<String, Loc> names = new HashMap<>();
             if (proxy.admin() != null && proxy.admin().port() != null && proxy.admin().port().value() != 0) {
@@ -185,6 +188,12 @@ public final class Translator {
                                 "listener '" + (l.name() == null ? "?" : l.name().value()) + "' at " + l.port().loc());
                     }
                 }
+            }
+        }
+
+        private List<ListenerConfig> listeners(Resources.Proxy proxy, RouteConfiguration outbound) {
+            List<ListenerConfig> out = new ArrayList<>();
+            for (Listener l : proxy.listeners()) {
                 if (l.name() == null || l.port() == null || l.direction() == null) {
                     continue;
                 }
@@ -250,6 +259,15 @@ public final class Translator {
                         if (!portNames.contains(name.value())) {
                             diag.error(name.loc(), "no port named '" + name.value() + "' in this ServiceEntry"
                                     + Names.suggestion(name.value(), portNames));
+                        }
+                    }
+                }
+                for (Port p : se.ports()) {
+                    Set<String> seenEndpoints = new HashSet<>();
+                    for (Endpoint e : se.endpoints()) {
+                        String key = e.address().value() + ":" + endpointPort(e, p);
+                        if (!seenEndpoints.add(key)) {
+                            diag.error(e.loc(), "duplicate endpoint " + key + " for port " + p.name().value());
                         }
                     }
                 }
@@ -338,6 +356,12 @@ public final class Translator {
             return all;
         }
 
+        /** True when some match of {@code http} can apply on port {@code p}. */
+        private static boolean appliesTo(Http http, Port p) {
+            return http.matches().isEmpty()
+                    || http.matches().stream().anyMatch(m -> m.port() == null || m.port().value() == p.number());
+        }
+
         private static String ports(Service s) {
             return String.join(", ", s.entry().ports().stream().map(p -> String.valueOf(p.number())).toList());
         }
@@ -361,6 +385,7 @@ public final class Translator {
 
         private void virtualServices() {
             for (VirtualService vs : reader.virtualServices) {
+                List<Service> routed = new ArrayList<>();
                 for (Str h : vs.hosts()) {
                     List<Service> targets = new ArrayList<>();
                     if (h.value().startsWith("*")) {
@@ -375,6 +400,7 @@ public final class Translator {
                     if (targets.isEmpty()) {
                         diag.error(h.loc(), noService("VirtualService host", h));
                     }
+                    routed.addAll(targets);
                     for (Service s : targets) {
                         VirtualService other = routing.putIfAbsent(s, vs);
                         if (other != null && other != vs) {
@@ -384,7 +410,7 @@ public final class Translator {
                     }
                 }
                 for (Http http : vs.http()) {
-                    checkDestinations(vs, http);
+                    checkDestinations(vs, http, routed);
                     for (Match m : http.matches()) {
                         if (m.port() == null) {
                             continue;
@@ -401,7 +427,7 @@ public final class Translator {
             }
         }
 
-        private void checkDestinations(VirtualService vs, Http http) {
+        private void checkDestinations(VirtualService vs, Http http, List<Service> routed) {
             int total = 0;
             boolean badWeight = false;
             for (Destination d : http.route()) {
@@ -422,6 +448,17 @@ public final class Translator {
                                 : "subset '" + d.subset().value() + "' is not defined by the DestinationRule of host '"
                                         + s.host() + "' (it defines " + (defined.isEmpty() ? "none" : String.join(", ", defined))
                                         + ")" + Names.suggestion(d.subset().value(), defined));
+                    }
+                }
+                if (d.port() == null && s.entry().ports().size() > 1) {
+                    // Without a port the destination takes the port of the virtual host the route is on.
+                    for (Service from : routed) {
+                        for (Port p : from.entry().ports()) {
+                            if (appliesTo(http, p) && s.entry().ports().stream().noneMatch(x -> x.number() == p.number())) {
+                                diag.error(d.host().loc(), "host '" + s.host() + "' has several ports (" + ports(s)
+                                        + "): set 'destination.port'");
+                            }
+                        }
                     }
                 }
                 if (d.port() != null && s.entry().ports().stream().noneMatch(p -> p.number() == d.port().value())) {
@@ -507,20 +544,8 @@ public final class Translator {
                 }
                 return out;
             }
-            Set<String> seen = new HashSet<>();
             for (Endpoint e : s.entry().endpoints()) {
-                int port = defaultPort;
-                for (Map.Entry<Str, Obj.Int> ep : e.ports().entrySet()) {
-                    if (ep.getKey().value().equals(p.name().value())) {
-                        port = ep.getValue().value();
-                    }
-                }
-                String key = e.address().value() + ":" + port;
-                if (!seen.add(key)) {
-                    diag.error(e.loc(), "duplicate endpoint " + key + " for port " + p.name().value());
-                    continue;
-                }
-                int portFinal = port;
+                int portFinal = endpointPort(e, p);
                 EndpointConfig ec = build(e.loc(), () -> EndpointConfig.builder().address(e.address().value())
                         .port(portFinal).weight(e.weight()).labels(e.labels()).build());
                 if (ec != null) {
@@ -528,6 +553,16 @@ public final class Translator {
                 }
             }
             return out;
+        }
+
+        /** The endpoint's own port for {@code p} (its {@code ports} map), else the target port, else the port. */
+        private static int endpointPort(Endpoint e, Port p) {
+            for (Map.Entry<Str, Obj.Int> ep : e.ports().entrySet()) {
+                if (ep.getKey().value().equals(p.name().value())) {
+                    return ep.getValue().value();
+                }
+            }
+            return p.targetPort() != null ? p.targetPort() : p.number();
         }
 
         static String clusterName(int port, String subset, String host) {
