@@ -95,10 +95,9 @@ public final class Sidecar implements AutoCloseable {
 
     private static MeshProxy startMesh(LoadedConfig loaded, int concurrency) {
         LOG.debug("starting the proxy with {} event loop threads", concurrency);
-        MeshProxy mesh = MeshProxy.builder().config(loaded.config()).eventLoopThreads(concurrency).build();
-        // Before start, so /config_dump shows the files' version from the first request on (not "0").
-        mesh.update(loaded.config(), loaded.version());
-        mesh.start();
+        // The files' version from the first request on: /config_dump never shows "0".
+        MeshProxy mesh = MeshProxy.builder().config(loaded.config()).version(loaded.version())
+                .eventLoopThreads(concurrency).build().start();
         LOG.info("configuration {} loaded from {}", loaded.version(), loaded.sources());
         logListeners(mesh);
         return mesh;
