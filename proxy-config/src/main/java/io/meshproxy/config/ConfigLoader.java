@@ -20,7 +20,9 @@ import java.util.stream.Stream;
  * {@link io.meshproxy.core.config.ProxyConfig}, the way istiod translates them for Envoy.
  *
  * <p>Every problem of every file is reported at once, each with its file, line and column
- * ({@link ConfigError}); nothing is used unless everything is valid. A directory stands for the {@code .yaml}
+ * ({@link ConfigError}); nothing is used unless everything is valid. A path that does not exist or cannot be
+ * read is reported alone: what the other files would say without it (a missing Proxy, hosts without a
+ * ServiceEntry) would be noise. A directory stands for the {@code .yaml}
  * and {@code .yml} files under it, in name order (hidden entries, such as a Kubernetes ConfigMap's
  * {@code ..data}, are skipped; the symbolic links beside them are followed).
  */

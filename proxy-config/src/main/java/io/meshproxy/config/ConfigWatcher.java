@@ -97,6 +97,9 @@ public final class ConfigWatcher implements AutoCloseable {
     }
 
     private void run() {
+        // A change made between the caller's load and the registration above would otherwise wait for the next
+        // event; a reload of unchanged files is a no-op (same version).
+        reload();
         try {
             while (true) {
                 if (!drain(watchService.take())) {
@@ -153,6 +156,10 @@ public final class ConfigWatcher implements AutoCloseable {
             lastErrors = e.errors();
             rejected.incrementAndGet();
             LOG.error("configuration change rejected, version {} keeps serving: {}", appliedVersion, e.getMessage());
+            return;
+        } catch (RuntimeException e) { // a loader bug must not end hot reload
+            rejected.incrementAndGet();
+            LOG.error("configuration change could not be read, version {} keeps serving", appliedVersion, e);
             return;
         }
         if (next.version().equals(appliedVersion)) {

@@ -425,4 +425,10 @@ class BrokenConfigTest {
                 "proxy.yaml:8:12: duplicate listener name 'outbound', also at proxy.yaml:7:12",
                 "reviews.yaml:10:5: duplicate endpoint 127.0.0.1:19081 for port http"), errors);
     }
+
+    @Test
+    void hostileNestingIsAnErrorNotACrash() {
+        String deep = "[".repeat(20_000) + "]".repeat(20_000);
+        assertEquals(List.of("case.yaml:1:1: YAML nested too deeply to be a configuration"), errors(deep));
+    }
 }

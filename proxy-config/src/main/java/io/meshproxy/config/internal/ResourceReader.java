@@ -100,6 +100,9 @@ final class ResourceReader {
                     + (e.getContext() == null ? "" : " (" + e.getContext().trim() + ")"));
         } catch (YamlEngineException e) {
             diag.error(new Loc(file, 1, 1), "YAML: " + e.getMessage());
+        } catch (StackOverflowError e) {
+            // The composer recurses once per level; no resource is more than a dozen levels deep.
+            diag.error(new Loc(file, 1, 1), "YAML nested too deeply to be a configuration");
         }
     }
 
