@@ -49,7 +49,7 @@ public final class ConfigLoader {
         for (ConfigSource s : sources) {
             names.add(s.name());
         }
-        return new LoadedConfig(r.config(), version(sources), names);
+        return new LoadedConfig(r.config(), version(sources), names, r.listeners());
     }
 
     /** Every error in the given files and directories, sorted by place; empty when they are valid. */

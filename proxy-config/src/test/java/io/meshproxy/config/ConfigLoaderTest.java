@@ -32,6 +32,7 @@ class ConfigLoaderTest {
         assertEquals(List.of(dir.resolve("a-proxy.yaml").toString(), dir.resolve("b-reviews.yml").toString(),
                 dir.resolve("more/c.yaml").toString()), c.sources());
         assertEquals(1, c.config().listeners().size());
+        assertEquals(List.of(new ListenerRole("outbound", ListenerRole.Direction.OUTBOUND, null)), c.listeners());
     }
 
     @Test

@@ -173,6 +173,8 @@ class IstioRoutingTest {
                     route: [{destination: {host: inventory, port: {number: 80}}}]
                 """.formatted(ratings.port()));
         LoadedConfig loaded = ConfigLoader.load(dir);
+        assertEquals(new ListenerRole("inbound", ListenerRole.Direction.INBOUND, "127.0.0.1:" + ratings.port()),
+                loaded.listener("inbound"));
         proxy = MeshProxy.builder().config(loaded.config()).build().start();
         outbound = proxy.listenerPort("outbound");
         inbound = proxy.listenerPort("inbound");

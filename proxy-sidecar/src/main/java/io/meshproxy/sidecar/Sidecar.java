@@ -3,14 +3,12 @@ package io.meshproxy.sidecar;
 import io.meshproxy.config.ConfigFileException;
 import io.meshproxy.config.ConfigLoader;
 import io.meshproxy.config.ConfigWatcher;
+import io.meshproxy.config.ListenerRole;
 import io.meshproxy.config.LoadedConfig;
 import io.meshproxy.core.MeshProxy;
 import io.meshproxy.core.config.AdminConfig;
-import io.meshproxy.core.config.ClusterConfig;
-import io.meshproxy.core.config.EndpointConfig;
 import io.meshproxy.core.config.ListenerConfig;
 import io.meshproxy.core.config.ProxyConfig;
-import io.meshproxy.core.config.RouteConfiguration;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -34,8 +32,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Sidecar implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Sidecar.class);
-    /** Prefix of the cluster the config module gives an INBOUND listener ({@code inbound|LISTENER}, as Istio). */
-    private static final String INBOUND_CLUSTER_PREFIX = "inbound|";
 
     private final MeshProxy mesh;
     private final ConfigWatcher watcher;
@@ -75,7 +71,7 @@ public final class Sidecar implements AutoCloseable {
         try {
             watcher = ConfigWatcher.start(paths, loaded.version(), next -> {
                 mesh.update(next.config(), next.version());
-                logListeners(mesh);
+                logListeners(mesh, next);
             });
         } catch (IOException | RuntimeException e) {
             mesh.close();
@@ -99,14 +95,14 @@ public final class Sidecar implements AutoCloseable {
         MeshProxy mesh = MeshProxy.builder().config(loaded.config()).version(loaded.version())
                 .eventLoopThreads(concurrency).build().start();
         LOG.info("configuration {} loaded from {}", loaded.version(), loaded.sources());
-        logListeners(mesh);
+        logListeners(mesh, loaded);
         return mesh;
     }
 
-    private static void logListeners(MeshProxy mesh) {
+    private static void logListeners(MeshProxy mesh, LoadedConfig loaded) {
         ProxyConfig config = mesh.config();
         for (ListenerConfig l : config.listeners()) {
-            LOG.info("{}", describe(mesh, l));
+            LOG.info("{}", describe(mesh, l, loaded.listener(l.name())));
         }
         AdminConfig admin = config.admin();
         if (admin != null) {
@@ -115,41 +111,15 @@ public final class Sidecar implements AutoCloseable {
     }
 
     /** {@code listener NAME DIRECTION ADDRESS:PORT [-> FORWARD_TO]}, with the port actually bound. */
-    static String describe(MeshProxy mesh, ListenerConfig l) {
+    static String describe(MeshProxy mesh, ListenerConfig l, ListenerRole role) {
         InetSocketAddress bound = mesh.listenerAddress(l.name());
         StringBuilder b = new StringBuilder("listener ").append(l.name()).append(' ')
-                .append(direction(l)).append(' ').append(l.address()).append(':').append(bound.getPort());
-        String forwardTo = forwardTo(mesh.config(), l);
-        if (forwardTo != null) {
-            b.append(" -> ").append(forwardTo);
+                .append(role == null ? "HANDLER" : role.direction()).append(' ').append(l.address()).append(':')
+                .append(bound.getPort());
+        if (role != null && role.forwardTo() != null) {
+            b.append(" -> ").append(role.forwardTo());
         }
         return b.toString();
-    }
-
-    /**
-     * OUTBOUND or INBOUND. The core model has no direction; the config module translates an INBOUND listener to
-     * a route table named after its cluster, {@code inbound|LISTENER} (Istio's naming), and every OUTBOUND one
-     * to the shared {@code outbound} table.
-     */
-    static String direction(ListenerConfig l) {
-        RouteConfiguration routes = l.routes();
-        if (routes == null) {
-            return "HANDLER"; // an in-process application handler (not produced from files)
-        }
-        return routes.name().startsWith(INBOUND_CLUSTER_PREFIX) ? "INBOUND" : "OUTBOUND";
-    }
-
-    private static String forwardTo(ProxyConfig config, ListenerConfig l) {
-        if (!"INBOUND".equals(direction(l))) {
-            return null;
-        }
-        for (ClusterConfig c : config.clusters()) {
-            if (c.name().equals(l.routes().name()) && !c.endpoints().isEmpty()) {
-                EndpointConfig e = c.endpoints().get(0);
-                return e.address() + ":" + e.port();
-            }
-        }
-        return null;
     }
 
     /** The running proxy. */

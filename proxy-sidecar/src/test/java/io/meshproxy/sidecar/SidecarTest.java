@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.meshproxy.config.ConfigError;
 import io.meshproxy.config.ConfigFileException;
+import io.meshproxy.config.ConfigLoader;
+import io.meshproxy.config.LoadedConfig;
 import io.meshproxy.core.MeshProxy;
 import io.meshproxy.core.testing.RawHttp;
 import io.meshproxy.core.testing.TestUpstream;
@@ -124,9 +126,11 @@ class SidecarTest {
             assertEquals(404, get(outbound, "ratings", "").status());
             assertEquals("v1", upstreamOf(get(mesh.listenerPort("inbound"), "whatever", "canary: true\r\n")));
             assertTrue(mesh.versionInfo().matches("[0-9a-f]{12}"), mesh.versionInfo());
-            assertEquals("OUTBOUND", Sidecar.direction(mesh.config().listeners().get(0)));
+            LoadedConfig loaded = ConfigLoader.load(dir);
+            assertEquals("listener outbound OUTBOUND 127.0.0.1:" + outbound,
+                    Sidecar.describe(mesh, mesh.config().listeners().get(0), loaded.listener("outbound")));
             assertEquals("listener inbound INBOUND 127.0.0.1:" + mesh.listenerPort("inbound") + " -> 127.0.0.1:"
-                    + v1.port(), Sidecar.describe(mesh, mesh.config().listeners().get(1)));
+                    + v1.port(), Sidecar.describe(mesh, mesh.config().listeners().get(1), loaded.listener("inbound")));
         } finally {
             sidecar.close();
         }

@@ -2,6 +2,7 @@ package io.meshproxy.config.internal;
 
 import io.meshproxy.config.ConfigError;
 import io.meshproxy.config.ConfigSource;
+import io.meshproxy.config.ListenerRole;
 import io.meshproxy.config.internal.Obj.Str;
 import io.meshproxy.config.internal.Resources.Destination;
 import io.meshproxy.config.internal.Resources.DestinationRule;
@@ -62,8 +63,8 @@ import java.util.function.Supplier;
 public final class Translator {
     private Translator() {}
 
-    /** The translation: a config when {@code errors} is empty. */
-    public record Result(ProxyConfig config, List<ConfigError> errors) {}
+    /** The translation: a config and the listeners' roles when {@code errors} is empty. */
+    public record Result(ProxyConfig config, List<ListenerRole> listeners, List<ConfigError> errors) {}
 
     public static Result translate(List<ConfigSource> sources) {
         Diagnostics diag = new Diagnostics();
@@ -83,7 +84,17 @@ public final class Translator {
             }
             config = null;
         }
-        return diag.hasErrors() ? new Result(null, diag.sorted()) : new Result(config, List.of());
+        if (diag.hasErrors()) {
+            return new Result(null, List.of(), diag.sorted());
+        }
+        List<ListenerRole> roles = new ArrayList<>();
+        for (Listener l : reader.proxies.get(0).proxy().listeners()) {
+            boolean inbound = l.direction().equals("INBOUND");
+            roles.add(new ListenerRole(l.name().value(),
+                    inbound ? ListenerRole.Direction.INBOUND : ListenerRole.Direction.OUTBOUND,
+                    inbound ? l.forwardTo().value() : null));
+        }
+        return new Result(config, roles, List.of());
     }
 
     /** One run of the translation. */
