@@ -431,4 +431,18 @@ class BrokenConfigTest {
         String deep = "[".repeat(20_000) + "]".repeat(20_000);
         assertEquals(List.of("case.yaml:1:1: YAML nested too deeply to be a configuration"), errors(deep));
     }
+
+    @Test
+    void aServiceEntryWithoutPorts() {
+        assertEquals(List.of("case.yaml:6:10: 'ports' must name at least one port, as Istio requires"), errors("""
+                apiVersion: networking.istio.io/v1
+                kind: ServiceEntry
+                metadata: {name: ratings}
+                spec:
+                  hosts: [ratings.default.svc.cluster.local]
+                  ports: []
+                  resolution: STATIC
+                  endpoints: [{address: 127.0.0.1}]
+                """));
+    }
 }

@@ -70,13 +70,11 @@ final class ResourceReader {
     static final String TELEMETRY = "comes with telemetry";
 
     private final Diagnostics diag;
-    final List<Proxy> proxies = new ArrayList<>();
+    final List<Resources.Proxy> proxies = new ArrayList<>();
     final List<ServiceEntry> serviceEntries = new ArrayList<>();
     final List<DestinationRule> destinationRules = new ArrayList<>();
     final List<VirtualService> virtualServices = new ArrayList<>();
 
-    /** A Proxy resource as read. */
-    record Proxy(Resources.Proxy proxy, String file) {}
 
     ResourceReader(Diagnostics diag) {
         this.diag = diag;
@@ -218,7 +216,7 @@ final class ResourceReader {
                     direction == null ? null : direction.value(), direction == null ? l.loc() : direction.loc(),
                     forwardTo, fwdHost, fwdPort, proto, l.loc()));
         }
-        proxies.add(new Proxy(new Resources.Proxy(meta, kindLoc, admin, listeners), r.file()));
+        proxies.add(new Resources.Proxy(meta, kindLoc, admin, listeners));
     }
 
     private static int parsePort(String s) {
@@ -262,6 +260,9 @@ final class ResourceReader {
         spec.oneOf("location", List.of("MESH_EXTERNAL", "MESH_INTERNAL"));
         List<Port> ports = new ArrayList<>();
         if (!spec.missing("ports")) {
+            if (spec.raw("ports") instanceof org.snakeyaml.engine.v2.nodes.SequenceNode seq && seq.getValue().isEmpty()) {
+                diag.error(spec.valueLoc("ports"), "'ports' must name at least one port, as Istio requires");
+            }
             for (Obj p : spec.objs("ports", "number", "protocol", "name", "targetPort")) {
                 Int number = p.missing("number") ? null : p.integer("number", 1, 65535);
                 Str name = p.requiredStr("name");

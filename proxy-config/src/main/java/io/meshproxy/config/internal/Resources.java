@@ -30,7 +30,12 @@ final class Resources {
     record ServiceEntry(Meta meta, List<Str> hosts, List<Port> ports, String resolution, Loc resolutionLoc,
             List<Endpoint> endpoints, Loc loc) {}
 
-    record Port(int number, Str name, UpstreamProtocol protocol, Integer targetPort, Loc loc) {}
+    record Port(int number, Str name, UpstreamProtocol protocol, Integer targetPort, Loc loc) {
+        /** The port endpoints listen on unless an endpoint says otherwise: the target port, else the port. */
+        int target() {
+            return targetPort != null ? targetPort : number;
+        }
+    }
 
     record Endpoint(Str address, Map<Str, Int> ports, Map<String, String> labels, int weight, Loc loc) {}
 

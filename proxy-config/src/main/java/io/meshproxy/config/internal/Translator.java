@@ -31,7 +31,6 @@ import io.meshproxy.core.config.RouteAction;
 import io.meshproxy.core.config.RouteConfiguration;
 import io.meshproxy.core.config.RouteMatch;
 import io.meshproxy.core.config.VirtualHost;
-import io.meshproxy.core.config.WeightedCluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -88,7 +87,7 @@ public final class Translator {
             return new Result(null, List.of(), diag.sorted());
         }
         List<ListenerRole> roles = new ArrayList<>();
-        for (Listener l : reader.proxies.get(0).proxy().listeners()) {
+        for (Listener l : reader.proxies.get(0).listeners()) {
             boolean inbound = l.direction().equals("INBOUND");
             roles.add(new ListenerRole(l.name().value(),
                     inbound ? ListenerRole.Direction.INBOUND : ListenerRole.Direction.OUTBOUND,
@@ -119,9 +118,9 @@ public final class Translator {
         private record Service(String host, ServiceEntry entry, String resolution) {}
 
         ProxyConfig run() {
-            ResourceReader.Proxy proxy = proxy();
+            Resources.Proxy proxy = proxy();
             if (proxy != null) {
-                checkListeners(proxy.proxy());
+                checkListeners(proxy);
             }
             services();
             destinationRules();
@@ -131,7 +130,7 @@ public final class Translator {
                 return null;
             }
             RouteConfiguration outbound = outboundRoutes();
-            List<ListenerConfig> listeners = listeners(proxy.proxy(), outbound);
+            List<ListenerConfig> listeners = listeners(proxy, outbound);
             for (Service s : services.values()) {
                 serviceClusters(s);
             }
@@ -141,16 +140,16 @@ public final class Translator {
             ProxyConfig.Builder b = ProxyConfig.builder();
             listeners.forEach(b::listener);
             clusters.forEach(b::cluster);
-            if (proxy.proxy().admin() != null) {
-                var a = proxy.proxy().admin();
+            if (proxy.admin() != null) {
+                var a = proxy.admin();
                 b.admin(new AdminConfig(a.address(), a.port() == null ? 15000 : a.port().value()));
             }
-            return build(proxy.proxy().kindLoc(), b::build);
+            return build(proxy.kindLoc(), b::build);
         }
 
         // ------------------------------------------------------------ Proxy
 
-        private ResourceReader.Proxy proxy() {
+        private Resources.Proxy proxy() {
             if (reader.proxies.isEmpty()) {
                 String file = sources.isEmpty() ? "<none>" : sources.get(0).name();
                 diag.error(new Loc(file, 1, 1), "no Proxy resource (apiVersion: " + ResourceReader.MESHPROXY_API
@@ -158,13 +157,13 @@ public final class Translator {
                         + ": it names the listeners and the admin server");
                 return null;
             }
-            ResourceReader.Proxy first = reader.proxies.get(0);
+            Resources.Proxy first = reader.proxies.get(0);
             for (int i = 1; i < reader.proxies.size(); i++) {
-                diag.error(reader.proxies.get(i).proxy().kindLoc(), "a second Proxy resource; the first is at "
-                        + first.proxy().kindLoc());
+                diag.error(reader.proxies.get(i).kindLoc(), "a second Proxy resource; the first is at "
+                        + first.kindLoc());
             }
-            if (first.proxy().meta().namespace() != null) {
-                namespace = first.proxy().meta().namespace();
+            if (first.meta().namespace() != null) {
+                namespace = first.meta().namespace();
             }
             return first;
         }
@@ -344,7 +343,7 @@ public final class Translator {
                     if (sub.labels().isEmpty()) {
                         continue; // reported as missing by the reader
                     }
-                    boolean any = endpointsOf(s).stream().anyMatch(e -> selects(sub, e.labels()));
+                    boolean any = s.entry().endpoints().stream().anyMatch(e -> selects(sub, e.labels()));
                     if (!any) {
                         diag.error(sub.labelsLoc(), "subset '" + sub.name().value() + "' selects no endpoint of host '"
                                 + s.host() + "': no endpoint has the labels " + labels(sub.labels()));
@@ -352,7 +351,7 @@ public final class Translator {
                 }
                 for (Policy p : policies(dr)) {
                     for (PortPolicy pp : p.ports()) {
-                        if (s.entry().ports().stream().noneMatch(x -> x.number() == pp.port().value())) {
+                        if (!hasPort(s, pp.port().value())) {
                             diag.error(pp.port().loc(), "host '" + s.host() + "' has no port " + pp.port().value());
                         }
                     }
@@ -365,6 +364,22 @@ public final class Translator {
             all.add(dr.policy());
             dr.subsets().forEach(s -> all.add(s.policy()));
             return all;
+        }
+
+        private static boolean hasPort(Service s, int port) {
+            return s.entry().ports().stream().anyMatch(p -> p.number() == port);
+        }
+
+        /**
+         * The port of {@code target} a destination without {@code destination.port} goes to from a virtual host
+         * on {@code vhPort}: the target's only port, else the same port; null when that is ambiguous.
+         */
+        private static Integer implicitPort(Service target, int vhPort) {
+            List<Port> ports = target.entry().ports();
+            if (ports.size() == 1) {
+                return ports.get(0).number();
+            }
+            return hasPort(target, vhPort) ? vhPort : null;
         }
 
         /** True when some match of {@code http} can apply on port {@code p}. */
@@ -387,10 +402,6 @@ public final class Translator {
             return b.toString();
         }
 
-        /** The endpoints of {@code s} as written (for subset checks): the host itself for DNS without endpoints. */
-        private List<Endpoint> endpointsOf(Service s) {
-            return s.entry().endpoints();
-        }
 
         // ------------------------------------------------------------ VirtualService
 
@@ -428,7 +439,7 @@ public final class Translator {
                         }
                         for (Str h : vs.hosts()) {
                             Service s = h.value().startsWith("*") ? null : lookup(h.value(), vs.meta().namespace());
-                            if (s != null && s.entry().ports().stream().noneMatch(p -> p.number() == m.port().value())) {
+                            if (s != null && !hasPort(s, m.port().value())) {
                                 diag.error(m.port().loc(), "host '" + s.host() + "' has no port " + m.port().value()
                                         + " (it has " + ports(s) + "): this match can never apply");
                             }
@@ -461,18 +472,17 @@ public final class Translator {
                                         + ")" + Names.suggestion(d.subset().value(), defined));
                     }
                 }
-                if (d.port() == null && s.entry().ports().size() > 1) {
-                    // Without a port the destination takes the port of the virtual host the route is on.
+                if (d.port() == null) {
                     for (Service from : routed) {
                         for (Port p : from.entry().ports()) {
-                            if (appliesTo(http, p) && s.entry().ports().stream().noneMatch(x -> x.number() == p.number())) {
+                            if (appliesTo(http, p) && implicitPort(s, p.number()) == null) {
                                 diag.error(d.host().loc(), "host '" + s.host() + "' has several ports (" + ports(s)
                                         + "): set 'destination.port'");
                             }
                         }
                     }
                 }
-                if (d.port() != null && s.entry().ports().stream().noneMatch(p -> p.number() == d.port().value())) {
+                if (d.port() != null && !hasPort(s, d.port().value())) {
                     diag.error(d.port().loc(), "host '" + s.host() + "' has no port " + d.port().value() + " (it has "
                             + ports(s) + ")");
                 }
@@ -506,7 +516,7 @@ public final class Translator {
                 if (dr != null) {
                     for (Subset sub : dr.subsets()) {
                         List<EndpointConfig> selected = endpoints.stream()
-                                .filter(e -> e.labels().entrySet().containsAll(sub.labels().entrySet())).toList();
+                                .filter(e -> selects(sub, e.labels())).toList();
                         cluster(clusterName(p.number(), sub.name().value(), s.host()), selected, p, base, sub.policy(),
                                 sub.loc());
                     }
@@ -548,10 +558,9 @@ public final class Translator {
 
         private List<EndpointConfig> endpoints(Service s, Port p) {
             List<EndpointConfig> out = new ArrayList<>();
-            int defaultPort = p.targetPort() != null ? p.targetPort() : p.number();
             if (s.entry().endpoints().isEmpty()) {
                 if (s.resolution().startsWith("DNS")) {
-                    out.add(EndpointConfig.of(s.host(), defaultPort));
+                    out.add(EndpointConfig.of(s.host(), p.target()));
                 }
                 return out;
             }
@@ -573,7 +582,7 @@ public final class Translator {
                     return ep.getValue().value();
                 }
             }
-            return p.targetPort() != null ? p.targetPort() : p.number();
+            return p.target();
         }
 
         static String clusterName(int port, String subset, String host) {
@@ -733,19 +742,9 @@ public final class Translator {
                 if (target == null) {
                     return null; // reported
                 }
-                Integer port = d.port() == null ? null : d.port().value();
+                Integer port = d.port() != null ? Integer.valueOf(d.port().value()) : implicitPort(target, vhPort.number());
                 if (port == null) {
-                    List<Port> ports = target.entry().ports();
-                    if (ports.size() == 1) {
-                        port = ports.get(0).number();
-                    } else if (ports.stream().anyMatch(x -> x.number() == vhPort.number())) {
-                        port = vhPort.number();
-                    } else {
-                        diag.error(d.host().loc(), "host '" + target.host() + "' has several ports ("
-                                + String.join(", ", ports.stream().map(x -> String.valueOf(x.number())).toList())
-                                + "): set 'destination.port'");
-                        return null;
-                    }
+                    return null; // reported by checkDestinations
                 }
                 int weight = http.route().size() == 1 ? 1 : d.weight() == null ? 0 : Math.max(0, d.weight());
                 b.weightedCluster(clusterName(port, d.subset() == null ? null : d.subset().value(), target.host()),
