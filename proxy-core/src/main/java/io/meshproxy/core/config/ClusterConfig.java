@@ -22,9 +22,22 @@ import java.util.Map;
  * @param protocol the protocol spoken to endpoints (default HTTP1)
  * @param connectTimeout TCP connect timeout (default 10 s, Istio's default)
  * @param idleTimeout an upstream connection unused for this long is closed (default 1 h, as Envoy)
+ * @param circuitBreakers cluster-wide limits (default {@link CircuitBreakers#DEFAULT}, Envoy's)
+ * @param connectionPool per-connection settings (default {@link ConnectionPoolConfig#DEFAULT})
+ * @param outlierDetection passive health checking; null for none (default)
+ * @param failureRateBreaker a Resilience4j failure-rate breaker; null for none (default)
+ * @param healthCheck active health checking; null for none (default)
  */
 public record ClusterConfig(String name, List<EndpointConfig> endpoints, List<SubsetConfig> subsets,
-        LbPolicy lbPolicy, UpstreamProtocol protocol, Duration connectTimeout, Duration idleTimeout) {
+        LbPolicy lbPolicy, UpstreamProtocol protocol, Duration connectTimeout, Duration idleTimeout,
+        CircuitBreakers circuitBreakers, ConnectionPoolConfig connectionPool, OutlierDetection outlierDetection,
+        FailureRateBreaker failureRateBreaker, HealthCheck healthCheck) {
+
+    /** With default limits and no outlier detection, breaker or health check. */
+    public ClusterConfig(String name, List<EndpointConfig> endpoints, List<SubsetConfig> subsets,
+            LbPolicy lbPolicy, UpstreamProtocol protocol, Duration connectTimeout, Duration idleTimeout) {
+        this(name, endpoints, subsets, lbPolicy, protocol, connectTimeout, idleTimeout, null, null, null, null, null);
+    }
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofHours(1);
@@ -54,6 +67,8 @@ public record ClusterConfig(String name, List<EndpointConfig> endpoints, List<Su
         protocol = protocol == null ? UpstreamProtocol.HTTP1 : protocol;
         connectTimeout = Checks.duration("connectTimeout", connectTimeout, DEFAULT_CONNECT_TIMEOUT);
         idleTimeout = Checks.duration("idleTimeout", idleTimeout, DEFAULT_IDLE_TIMEOUT);
+        circuitBreakers = circuitBreakers == null ? CircuitBreakers.DEFAULT : circuitBreakers;
+        connectionPool = connectionPool == null ? ConnectionPoolConfig.DEFAULT : connectionPool;
     }
 
     /** The subset called {@code name}, or null. */
@@ -79,6 +94,11 @@ public record ClusterConfig(String name, List<EndpointConfig> endpoints, List<Su
         private UpstreamProtocol protocol = UpstreamProtocol.HTTP1;
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
         private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
+        private CircuitBreakers circuitBreakers = CircuitBreakers.DEFAULT;
+        private ConnectionPoolConfig connectionPool = ConnectionPoolConfig.DEFAULT;
+        private OutlierDetection outlierDetection;
+        private FailureRateBreaker failureRateBreaker;
+        private HealthCheck healthCheck;
 
         private Builder() {}
 
@@ -147,8 +167,34 @@ public record ClusterConfig(String name, List<EndpointConfig> endpoints, List<Su
             return this;
         }
 
+        public Builder circuitBreakers(CircuitBreakers circuitBreakers) {
+            this.circuitBreakers = circuitBreakers;
+            return this;
+        }
+
+        public Builder connectionPool(ConnectionPoolConfig connectionPool) {
+            this.connectionPool = connectionPool;
+            return this;
+        }
+
+        public Builder outlierDetection(OutlierDetection outlierDetection) {
+            this.outlierDetection = outlierDetection;
+            return this;
+        }
+
+        public Builder failureRateBreaker(FailureRateBreaker failureRateBreaker) {
+            this.failureRateBreaker = failureRateBreaker;
+            return this;
+        }
+
+        public Builder healthCheck(HealthCheck healthCheck) {
+            this.healthCheck = healthCheck;
+            return this;
+        }
+
         public ClusterConfig build() {
-            return new ClusterConfig(name, endpoints, subsets, lbPolicy, protocol, connectTimeout, idleTimeout);
+            return new ClusterConfig(name, endpoints, subsets, lbPolicy, protocol, connectTimeout, idleTimeout,
+                    circuitBreakers, connectionPool, outlierDetection, failureRateBreaker, healthCheck);
         }
     }
 }

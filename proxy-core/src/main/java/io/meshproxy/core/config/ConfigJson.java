@@ -67,6 +67,13 @@ public final class ConfigJson {
             writeString(out, s);
         } else if (value instanceof Boolean || value instanceof Integer || value instanceof Long) {
             out.append(value);
+        } else if (value instanceof Double || value instanceof Float) {
+            double d = ((Number) value).doubleValue();
+            out.append(d == Math.rint(d) && Math.abs(d) < 1e15 ? Long.toString((long) d) : Double.toString(d));
+        } else if (value instanceof java.util.Set<?> set) {
+            java.util.List<Object> sorted = new java.util.ArrayList<>(set);
+            sorted.sort((a, b) -> a instanceof Comparable<?> ca ? compare(ca, b) : 0);
+            writeValue(out, sorted);
         } else if (value instanceof Enum<?> e) {
             writeString(out, e.name());
         } else if (value instanceof Duration d) {
@@ -92,6 +99,11 @@ public final class ConfigJson {
         } else {
             throw new IllegalStateException("no JSON form for " + value.getClass().getName());
         }
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static int compare(Comparable a, Object b) {
+        return a.compareTo(b);
     }
 
     private static void writeRecord(StringBuilder out, Record record) {

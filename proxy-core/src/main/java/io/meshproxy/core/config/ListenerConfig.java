@@ -24,6 +24,9 @@ import java.time.Duration;
  * @param drainTimeout how long in-flight requests may run after drain starts (default 5 s)
  * @param http2MaxConcurrentStreams SETTINGS_MAX_CONCURRENT_STREAMS advertised downstream, at least 1
  *     (default 1024)
+ * @param streamIdleTimeout a request (stream) with no bytes moving either way for this long is ended: 408
+ *     before the response started, a reset after, flag SI; zero disables (default 5 min, as Envoy)
+ * @param localRateLimit a token bucket for every request of this listener; null for none
  */
 public record ListenerConfig(
         String name,
@@ -36,7 +39,9 @@ public record ListenerConfig(
         Duration requestHeadersTimeout,
         Duration idleTimeout,
         Duration drainTimeout,
-        int http2MaxConcurrentStreams) {
+        int http2MaxConcurrentStreams,
+        Duration streamIdleTimeout,
+        LocalRateLimit localRateLimit) {
 
     public static final String DEFAULT_ADDRESS = "127.0.0.1";
     public static final int DEFAULT_MAX_REQUEST_HEADERS_BYTES = 60 * 1024;
@@ -46,6 +51,15 @@ public record ListenerConfig(
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofHours(1);
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(5);
     public static final int DEFAULT_HTTP2_MAX_CONCURRENT_STREAMS = 1024;
+    public static final Duration DEFAULT_STREAM_IDLE_TIMEOUT = Duration.ofMinutes(5);
+
+    /** With the default stream idle timeout and no rate limit. */
+    public ListenerConfig(String name, String address, int port, RouteConfiguration routes, String handler,
+            int maxRequestHeadersBytes, long maxRequestBodyBytes, Duration requestHeadersTimeout, Duration idleTimeout,
+            Duration drainTimeout, int http2MaxConcurrentStreams) {
+        this(name, address, port, routes, handler, maxRequestHeadersBytes, maxRequestBodyBytes, requestHeadersTimeout,
+                idleTimeout, drainTimeout, http2MaxConcurrentStreams, null, null);
+    }
 
     public ListenerConfig {
         Checks.nonBlank("name", name);
@@ -64,6 +78,7 @@ public record ListenerConfig(
         idleTimeout = Checks.duration("idleTimeout", idleTimeout, DEFAULT_IDLE_TIMEOUT);
         drainTimeout = Checks.duration("drainTimeout", drainTimeout, DEFAULT_DRAIN_TIMEOUT);
         Checks.atLeast("http2MaxConcurrentStreams", http2MaxConcurrentStreams, 1);
+        streamIdleTimeout = Checks.duration("streamIdleTimeout", streamIdleTimeout, DEFAULT_STREAM_IDLE_TIMEOUT);
     }
 
     public static Builder builder() {
@@ -83,6 +98,8 @@ public record ListenerConfig(
         private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
         private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
         private int http2MaxConcurrentStreams = DEFAULT_HTTP2_MAX_CONCURRENT_STREAMS;
+        private Duration streamIdleTimeout = DEFAULT_STREAM_IDLE_TIMEOUT;
+        private LocalRateLimit localRateLimit;
 
         private Builder() {}
 
@@ -143,9 +160,20 @@ public record ListenerConfig(
             return this;
         }
 
+        public Builder streamIdleTimeout(Duration streamIdleTimeout) {
+            this.streamIdleTimeout = streamIdleTimeout;
+            return this;
+        }
+
+        public Builder localRateLimit(LocalRateLimit localRateLimit) {
+            this.localRateLimit = localRateLimit;
+            return this;
+        }
+
         public ListenerConfig build() {
             return new ListenerConfig(name, address, port, routes, handler, maxRequestHeadersBytes,
-                    maxRequestBodyBytes, requestHeadersTimeout, idleTimeout, drainTimeout, http2MaxConcurrentStreams);
+                    maxRequestBodyBytes, requestHeadersTimeout, idleTimeout, drainTimeout, http2MaxConcurrentStreams,
+                    streamIdleTimeout, localRateLimit);
         }
     }
 }

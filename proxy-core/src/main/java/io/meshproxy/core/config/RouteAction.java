@@ -17,11 +17,22 @@ import java.util.List;
  * @param prefixRewrite replaces the matched path prefix (only with a PREFIX path match); or null
  * @param regexRewrite rewrites the path with a regular expression; or null
  * @param hostRewrite replaces the authority sent upstream; or null
- * @param timeout the route timeout, from the end of the request to the end of the response; beyond it 504 UT;
- *     zero disables (default, as Istio)
+ * @param timeout the route timeout, from the end of the request to the end of the response, across all
+ *     attempts; beyond it 504 UT; zero disables (default, as Istio). A shorter {@code grpc-timeout} request
+ *     header wins.
+ * @param retryPolicy when and how to retry; null for no retries
+ * @param fault delays and aborts to inject; null for none
+ * @param rateLimit a token bucket for this route; null for none
  */
 public record RouteAction(List<WeightedCluster> clusters, String prefixRewrite, RegexRewrite regexRewrite,
-        String hostRewrite, Duration timeout) implements Action {
+        String hostRewrite, Duration timeout, RetryPolicy retryPolicy, FaultPolicy fault, LocalRateLimit rateLimit)
+        implements Action {
+
+    /** Without retries, faults or rate limit. */
+    public RouteAction(List<WeightedCluster> clusters, String prefixRewrite, RegexRewrite regexRewrite,
+            String hostRewrite, Duration timeout) {
+        this(clusters, prefixRewrite, regexRewrite, hostRewrite, timeout, null, null, null);
+    }
 
     /**
      * {@code pattern} is applied to the path (without the query) and every match replaced with
@@ -56,6 +67,9 @@ public record RouteAction(List<WeightedCluster> clusters, String prefixRewrite, 
         }
         Checks.nullOrNonBlank("hostRewrite", hostRewrite);
         timeout = Checks.duration("timeout", timeout, Duration.ZERO);
+        if (retryPolicy != null && retryPolicy.numRetries() == 0) {
+            retryPolicy = null;
+        }
     }
 
     /** All of {@code cluster}, no rewrites, no timeout. */
@@ -74,6 +88,9 @@ public record RouteAction(List<WeightedCluster> clusters, String prefixRewrite, 
         private RegexRewrite regexRewrite;
         private String hostRewrite;
         private Duration timeout = Duration.ZERO;
+        private RetryPolicy retryPolicy;
+        private FaultPolicy fault;
+        private LocalRateLimit rateLimit;
 
         private Builder() {}
 
@@ -128,8 +145,24 @@ public record RouteAction(List<WeightedCluster> clusters, String prefixRewrite, 
             return this;
         }
 
+        public Builder retryPolicy(RetryPolicy retryPolicy) {
+            this.retryPolicy = retryPolicy;
+            return this;
+        }
+
+        public Builder fault(FaultPolicy fault) {
+            this.fault = fault;
+            return this;
+        }
+
+        public Builder rateLimit(LocalRateLimit rateLimit) {
+            this.rateLimit = rateLimit;
+            return this;
+        }
+
         public RouteAction build() {
-            return new RouteAction(clusters, prefixRewrite, regexRewrite, hostRewrite, timeout);
+            return new RouteAction(clusters, prefixRewrite, regexRewrite, hostRewrite, timeout, retryPolicy, fault,
+                    rateLimit);
         }
     }
 }

@@ -28,7 +28,20 @@ public enum ResponseFlag {
     /** Downstream protocol error: malformed request (400), headers too large (431). */
     DPE("downstream protocol error"),
     /** Connection local reset: meshproxy reset the stream itself (a downstream body error mid-stream). */
-    LR("local reset");
+    LR("local reset"),
+    /** Stream idle timeout: no bytes moved either way for the listener's stream idle timeout (408, or a reset). */
+    SI("stream idle timeout"),
+    /** The request was delayed by fault injection. */
+    DI("delayed by fault injection"),
+    /** The request was aborted by fault injection (the configured status). */
+    FI("fault filter abort"),
+    /** Over the local rate limit (429). */
+    RL("local_rate_limited"),
+    /**
+     * meshproxy's own: the cluster's failure-rate breaker (Resilience4j) is open or has no half-open probe
+     * left (503). Envoy has no such breaker, hence no flag; UO stays reserved for threshold overflow.
+     */
+    UCB("upstream circuit breaker open");
 
     private final String details;
 
