@@ -33,6 +33,8 @@ public final class Cluster {
     private final List<Host> hosts;
     private final Map<String, List<Host>> subsets;
     private final ConcurrentHashMap<ScheduledExecutorService, LoopState> loops = new ConcurrentHashMap<>();
+    private final ClusterResources resources;
+    private final ClusterStats stats = new ClusterStats();
     private volatile boolean closed;
     private volatile boolean retired;
 
@@ -54,6 +56,24 @@ public final class Cluster {
             ss.put(s.name(), Collections.unmodifiableList(selected));
         }
         this.subsets = ss;
+        this.resources = new ClusterResources(config.circuitBreakers());
+    }
+
+    /** The cluster-wide counters of the circuit-breaker thresholds. */
+    public ClusterResources resources() {
+        return resources;
+    }
+
+    /** Envoy-style statistics of this cluster. */
+    public ClusterStats stats() {
+        return stats;
+    }
+
+    /**
+     * Told of the outcome of every attempt to {@code host} (from any event loop), as the response classifier
+     * decided it: outlier detection and the failure-rate breaker learn from it.
+     */
+    public void recordOutcome(Host host, io.meshproxy.core.resilience.Outcome outcome, long durationNanos) {
     }
 
     public String name() {
@@ -95,9 +115,7 @@ public final class Cluster {
         LoopState s = loop(loop);
         EndpointPool pool = s.pools.get(host);
         if (pool == null) {
-            pool = config.protocol() == UpstreamProtocol.HTTP2
-                    ? new Http2Pool(loop, host, config.connectTimeout(), config.idleTimeout())
-                    : new Http1Pool(loop, host, config.connectTimeout(), config.idleTimeout());
+            pool = newPool(loop, host);
             s.pools.put(host, pool);
             if (closed) {
                 pool.close();
@@ -108,6 +126,12 @@ public final class Cluster {
         UpstreamExchange exchange = new UpstreamExchange(ctx, request, host, loop, timeout);
         exchange.start(pool);
         return exchange.response();
+    }
+
+    private EndpointPool newPool(EventLoop loop, Host host) {
+        return config.protocol() == UpstreamProtocol.HTTP2
+                ? new Http2Pool(loop, host, config, resources, stats)
+                : new Http1Pool(loop, host, config, resources, stats);
     }
 
     private LoopState loop(ScheduledExecutorService eventLoop) {

@@ -1,6 +1,9 @@
 package io.meshproxy.core.internal.transport;
 
 import io.meshproxy.core.http.ResponseFlag;
+import io.meshproxy.core.config.ClusterConfig;
+import io.meshproxy.core.upstream.ClusterResources;
+import io.meshproxy.core.upstream.ClusterStats;
 import io.meshproxy.core.upstream.Host;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -11,7 +14,6 @@ import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.util.ReferenceCountUtil;
-import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -31,11 +33,11 @@ public final class Http1Pool implements EndpointPool {
     private boolean closed;
     private boolean retired;
 
-    public Http1Pool(EventLoop loop, Host host, Duration connectTimeout, Duration idleTimeout) {
+    public Http1Pool(EventLoop loop, Host host, ClusterConfig config, ClusterResources resources, ClusterStats stats) {
         this.loop = loop;
         this.host = host;
-        this.idleTimeoutNanos = idleTimeout.toNanos();
-        this.bootstrap = Transport.upstreamBootstrap(loop, connectTimeout);
+        this.idleTimeoutNanos = config.idleTimeout().toNanos();
+        this.bootstrap = Transport.upstreamBootstrap(loop, config.connectTimeout());
     }
 
     @Override

@@ -1,6 +1,9 @@
 package io.meshproxy.core.internal.transport;
 
 import io.meshproxy.core.http.ResponseFlag;
+import io.meshproxy.core.config.ClusterConfig;
+import io.meshproxy.core.upstream.ClusterResources;
+import io.meshproxy.core.upstream.ClusterStats;
 import io.meshproxy.core.upstream.Host;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -20,7 +23,6 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.util.ReferenceCountUtil;
-import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,11 +48,11 @@ public final class Http2Pool implements EndpointPool {
     private boolean closed;
     private boolean retired;
 
-    public Http2Pool(EventLoop loop, Host host, Duration connectTimeout, Duration idleTimeout) {
+    public Http2Pool(EventLoop loop, Host host, ClusterConfig config, ClusterResources resources, ClusterStats stats) {
         this.loop = loop;
         this.host = host;
-        this.idleTimeoutNanos = idleTimeout.toNanos();
-        this.bootstrap = Transport.upstreamBootstrap(loop, connectTimeout);
+        this.idleTimeoutNanos = config.idleTimeout().toNanos();
+        this.bootstrap = Transport.upstreamBootstrap(loop, config.connectTimeout());
     }
 
     @Override
