@@ -72,6 +72,7 @@ public final class MeshClient {
         }
         RequestContext ctx = new RequestContext(listener.name(), "in-process", null, null, false, loop,
                 System.nanoTime());
+        ctx.streamIdleTimeout(listener.config().streamIdleTimeout());
         String method = request.method();
         String authority = request.authority();
         String path = request.path();

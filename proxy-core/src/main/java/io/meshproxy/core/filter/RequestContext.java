@@ -29,6 +29,7 @@ public final class RequestContext {
     private Runnable cancelCallback;
     private java.util.List<Runnable> moreCancelCallbacks;
     private boolean cancelled;
+    private java.time.Duration streamIdleTimeout = java.time.Duration.ZERO;
 
     /**
      * @param listenerName the listener that accepted the request ("in-process" for the client)
@@ -145,6 +146,18 @@ public final class RequestContext {
 
     public void responseCodeDetails(String details) {
         this.details = details;
+    }
+
+    /**
+     * The listener's stream idle timeout: an upstream exchange with no bytes moving either way for this long
+     * ends with flag SI. Zero (the default) for none.
+     */
+    public java.time.Duration streamIdleTimeout() {
+        return streamIdleTimeout;
+    }
+
+    public void streamIdleTimeout(java.time.Duration timeout) {
+        this.streamIdleTimeout = java.util.Objects.requireNonNull(timeout, "timeout");
     }
 
     /** Whether the downstream went away (or the request was otherwise abandoned) before it finished. */

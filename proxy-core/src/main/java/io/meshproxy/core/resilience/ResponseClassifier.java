@@ -33,7 +33,7 @@ public final class ResponseClassifier {
         }
         return switch (flag) {
             case UF -> Outcome.CONNECT_FAILURE;
-            case UT -> Outcome.TIMEOUT;
+            case UT, SI -> Outcome.TIMEOUT;
             default -> Outcome.RESET;
         };
     }

@@ -14,7 +14,6 @@ import io.meshproxy.core.http.HttpResponse;
 import io.meshproxy.core.http.LocalReplyException;
 import io.meshproxy.core.http.ResponseFlag;
 import io.meshproxy.core.upstream.Cluster;
-import io.meshproxy.core.upstream.Host;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -75,15 +74,10 @@ public final class Router implements HttpService {
             return CompletableFuture.failedFuture(new LocalReplyException(503, null, "cluster_not_found"));
         }
         ctx.upstreamCluster(cluster.name());
-        Host host = cluster.pick(ctx.eventLoop(), target.subset());
-        if (host == null) {
-            request.body().discard();
-            ctx.addResponseFlag(ResponseFlag.UH);
-            return CompletableFuture.failedFuture(new LocalReplyException(503, ResponseFlag.UH));
-        }
-        ctx.upstreamHost(host.hostPort());
         route.applyRequestTransforms(request);
-        CompletableFuture<HttpResponse> response = cluster.forward(ctx, request, host, route.timeout());
+        RouteAction action = (RouteAction) route.action();
+        CompletableFuture<HttpResponse> response = cluster.forward(ctx, request, target.subset(),
+                action.retryPolicy(), route.timeout());
         if (route.config().responseHeaders().isEmpty()) {
             return response;
         }

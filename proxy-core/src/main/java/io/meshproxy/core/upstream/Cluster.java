@@ -10,7 +10,10 @@ import io.meshproxy.core.http.HttpResponse;
 import io.meshproxy.core.internal.transport.EndpointPool;
 import io.meshproxy.core.internal.transport.Http1Pool;
 import io.meshproxy.core.internal.transport.Http2Pool;
-import io.meshproxy.core.internal.transport.UpstreamExchange;
+import io.meshproxy.core.internal.transport.UpstreamCall;
+import io.meshproxy.core.config.RetryPolicy;
+import io.meshproxy.core.resilience.ClusterBreaker;
+import java.time.Clock;
 import io.netty.channel.EventLoop;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,6 +38,7 @@ public final class Cluster {
     private final ConcurrentHashMap<ScheduledExecutorService, LoopState> loops = new ConcurrentHashMap<>();
     private final ClusterResources resources;
     private final ClusterStats stats = new ClusterStats();
+    private final ClusterBreaker breaker;
     private volatile boolean closed;
     private volatile boolean retired;
 
@@ -57,6 +61,8 @@ public final class Cluster {
         }
         this.subsets = ss;
         this.resources = new ClusterResources(config.circuitBreakers());
+        this.breaker = config.failureRateBreaker() == null ? null
+                : new ClusterBreaker(config.name(), config.failureRateBreaker(), Clock.systemUTC());
     }
 
     /** The cluster-wide counters of the circuit-breaker thresholds. */
@@ -104,14 +110,22 @@ public final class Cluster {
     }
 
     /**
-     * Sends {@code request} to {@code host} over this loop's pool; the future completes with the response head
-     * (its body streaming) or fails with a {@link io.meshproxy.core.http.LocalReplyException}.
+     * Sends {@code request} to {@code subset} (null for all) of this cluster, with the route's retry policy and
+     * timeout: picks endpoints, applies the thresholds and the breaker, retries. The future completes with the
+     * response head (its body streaming) or fails with a {@link io.meshproxy.core.http.LocalReplyException}
+     * (503 UH / UO / UCB / UF / UC / UR, 504 UT, ...). Call on the request's event loop.
      *
+     * @param retry the retry policy, or null for none
      * @param timeout the route timeout, zero for none
      */
-    public CompletableFuture<HttpResponse> forward(RequestContext ctx, HttpRequest request, Host host,
-            Duration timeout) {
-        EventLoop loop = (EventLoop) ctx.eventLoop();
+    public CompletableFuture<HttpResponse> forward(RequestContext ctx, HttpRequest request, String subset,
+            RetryPolicy retry, Duration timeout) {
+        return UpstreamCall.start(ctx, request, this, subset, retry, timeout);
+    }
+
+    /** This event loop's pool of connections to {@code host} (internal: the upstream call uses it). */
+    public EndpointPool pool(EventLoop loop, Host host) {
+        assert loop.inEventLoop();
         LoopState s = loop(loop);
         EndpointPool pool = s.pools.get(host);
         if (pool == null) {
@@ -123,9 +137,17 @@ public final class Cluster {
                 pool.retire();
             }
         }
-        UpstreamExchange exchange = new UpstreamExchange(ctx, request, host, loop, timeout);
-        exchange.start(pool);
-        return exchange.response();
+        return pool;
+    }
+
+    /** The failure-rate breaker, or null when the cluster has none. */
+    public ClusterBreaker breaker() {
+        return breaker;
+    }
+
+    /** The breaker's state for the admin API: CLOSED, OPEN, HALF_OPEN, or DISABLED when there is none. */
+    public String breakerState() {
+        return breaker == null ? "DISABLED" : breaker.state();
     }
 
     private EndpointPool newPool(EventLoop loop, Host host) {

@@ -73,6 +73,7 @@ public final class TestUpstream implements AutoCloseable {
     private final AtomicInteger maxConcurrentStreams = new AtomicInteger();
     private final AtomicInteger activeStreams = new AtomicInteger();
     private final Long h2MaxConcurrentStreams;
+    private volatile String forcedMode;
 
     private TestUpstream(String name, Long h2MaxConcurrentStreams) throws InterruptedException {
         this.name = name;
@@ -134,6 +135,21 @@ public final class TestUpstream implements AutoCloseable {
         return ((InetSocketAddress) server.localAddress()).getPort();
     }
 
+    /**
+     * From now on every request, whatever its path, is answered {@code status} (after its body is read), as
+     * by {@code /status/CODE}; 0 goes back to answering by path.
+     */
+    public TestUpstream answerEverythingWith(int status) {
+        forcedMode = status == 0 ? null : "status:" + status;
+        return this;
+    }
+
+    /** From now on every request, whatever its path, is answered 200 after {@code ms}, as by {@code /delay/MS}. */
+    public TestUpstream delayEverything(long ms) {
+        forcedMode = "delay:" + ms;
+        return this;
+    }
+
     /** TCP connections accepted so far. */
     public int connectionsAccepted() {
         return connections.get();
@@ -151,6 +167,9 @@ public final class TestUpstream implements AutoCloseable {
 
     @Override
     public void close() {
+        if (group.isShuttingDown()) {
+            return; // closed already (a test may stop a server mid-test and again at the end)
+        }
         server.close().syncUninterruptibly();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
@@ -253,7 +272,10 @@ public final class TestUpstream implements AutoCloseable {
             String path = req.uri();
             int q = path.indexOf('?');
             String p = q < 0 ? path : path.substring(0, q);
-            if (p.startsWith("/echo")) {
+            String forced = forcedMode;
+            if (forced != null) {
+                mode = forced;
+            } else if (p.startsWith("/echo")) {
                 mode = "echo";
                 HttpResponse r = head(HttpResponseStatus.OK);
                 String ct = req.headers().get(HttpHeaderNames.CONTENT_TYPE);

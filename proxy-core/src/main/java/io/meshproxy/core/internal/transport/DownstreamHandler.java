@@ -247,6 +247,7 @@ final class DownstreamHandler extends ChannelInboundHandlerAdapter {
             this.ctx = new RequestContext(listener.name(), http2 ? "HTTP/2" : "HTTP/1.1",
                     (InetSocketAddress) conn.remoteAddress(), (InetSocketAddress) conn.localAddress(), false, loop,
                     System.nanoTime());
+            this.ctx.streamIdleTimeout(listener.config().streamIdleTimeout());
         }
 
         void start(ChannelHandlerContext chctx, io.netty.handler.codec.http.HttpRequest req) {

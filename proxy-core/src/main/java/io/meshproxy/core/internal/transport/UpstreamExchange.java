@@ -29,11 +29,35 @@ import java.util.concurrent.TimeUnit;
  * the body. Lives on one event loop.
  */
 public final class UpstreamExchange implements ChannelBodyWriter.Outcome, StreamBody.Source {
+
+    /** Told of the attempt's milestones, on the event loop. */
+    interface Listener {
+        /** The whole request (head and body) went out. */
+        void requestWritten(UpstreamExchange exchange);
+
+        /** The attempt is over: response complete, failed or abandoned; its stream has been released. */
+        void attemptFinished(UpstreamExchange exchange);
+    }
+
+    /**
+     * The attempt failed on a reused HTTP/1.1 connection the upstream had closed while it sat idle (its
+     * keep-alive timeout raced our reuse): nothing reached the application, so the call may send the request
+     * again if it still has the body.
+     */
+    static final LocalReplyException STALE_CONNECTION = new LocalReplyException(503, ResponseFlag.UC,
+            "upstream connection closed before the request was sent (stale keep-alive connection)");
+
     private final RequestContext ctx;
     private final HttpRequest request;
+    private final Body body;
     private final Host host;
     private final EventLoop loop;
     private final long timeoutNanos;
+    private final long idleTimeoutNanos;
+    private final Listener listener;
+    private final long startNanos = System.nanoTime();
+    private ScheduledFuture<?> idleTimer;
+    private long lastActivity = -1;
     private final CompletableFuture<HttpResponse> response = new CompletableFuture<>();
     private UpstreamStream stream;
     private ChannelBodyWriter requestWriter;
@@ -47,12 +71,31 @@ public final class UpstreamExchange implements ChannelBodyWriter.Outcome, Stream
     private boolean responseDone;
     private boolean finished;
 
-    public UpstreamExchange(RequestContext ctx, HttpRequest request, Host host, EventLoop loop, Duration timeout) {
+    /**
+     * @param body the body to send (the request's own, or this attempt's replay of it)
+     * @param timeout this attempt's timeout, from the end of the request to the end of the response; zero for none
+     * @param idleTimeout the stream idle timeout (no bytes either way); zero for none
+     */
+    UpstreamExchange(RequestContext ctx, HttpRequest request, Body body, Host host, EventLoop loop, Duration timeout,
+            Duration idleTimeout, Listener listener) {
         this.ctx = ctx;
         this.request = request;
+        this.body = body;
         this.host = host;
         this.loop = loop;
         this.timeoutNanos = timeout == null ? 0 : timeout.toNanos();
+        this.idleTimeoutNanos = idleTimeout == null ? 0 : idleTimeout.toNanos();
+        this.listener = listener;
+    }
+
+    /** {@link System#nanoTime()} when this attempt started. */
+    long startNanos() {
+        return startNanos;
+    }
+
+    /** Whether the response head arrived (the attempt's answer is the call's answer from then on). */
+    boolean headersReceived() {
+        return headersReceived;
     }
 
     /** Completes with the upstream response head (body streaming), or a {@link LocalReplyException}. */
@@ -70,6 +113,9 @@ public final class UpstreamExchange implements ChannelBodyWriter.Outcome, Stream
         host.requestStarted();
         ctx.onCancel(() -> abort(ResponseFlag.DC, new IOException("downstream connection terminated")));
         this.pool = pool;
+        if (idleTimeoutNanos > 0) {
+            idleTimer = loop.schedule(this::onIdleCheck, idleTimeoutNanos, TimeUnit.NANOSECONDS);
+        }
         pool.acquire(this);
     }
 
@@ -86,14 +132,14 @@ public final class UpstreamExchange implements ChannelBodyWriter.Outcome, Stream
         }
         this.stream = s;
         Channel ch = s.channel();
-        boolean full = request.body() == Body.empty();
+        boolean full = body == Body.empty();
         if (full) {
             ch.writeAndFlush(NettyHttp.toNettyRequest(request, true), ch.voidPromise());
             written(0);
         } else {
             requestWriter = new ChannelBodyWriter(ch, this);
             requestWriter.writeHead(NettyHttp.toNettyRequest(request, false));
-            request.body().subscribe(requestWriter);
+            body.subscribe(requestWriter);
         }
     }
 
@@ -101,9 +147,8 @@ public final class UpstreamExchange implements ChannelBodyWriter.Outcome, Stream
         if (finished) {
             return;
         }
-        ctx.addResponseFlag(flag);
         fail(new LocalReplyException(503, flag, flag.details() + (cause == null ? "" : ": " + cause.getMessage())));
-        request.body().discard();
+        body.discard();
         finish(false);
     }
 
@@ -115,6 +160,10 @@ public final class UpstreamExchange implements ChannelBodyWriter.Outcome, Stream
             return;
         }
         requestDone = true;
+        listener.requestWritten(this);
+        if (finished) {
+            return;
+        }
         if (timeoutNanos > 0 && !responseDone) {
             timer = loop.schedule(this::onTimeout, timeoutNanos, TimeUnit.NANOSECONDS);
         }
@@ -130,6 +179,8 @@ public final class UpstreamExchange implements ChannelBodyWriter.Outcome, Stream
         }
         if (cause instanceof LocalReplyException || cause instanceof io.meshproxy.core.http.BodyTooLargeException) {
             abort(null, cause);
+        } else if (staleConnection()) {
+            abort(null, STALE_CONNECTION);
         } else if (ctx.isCancelled()) {
             abort(ResponseFlag.DC, cause);
         } else {
@@ -237,8 +288,7 @@ public final class UpstreamExchange implements ChannelBodyWriter.Outcome, Stream
         if (finished) {
             return;
         }
-        if (!headersReceived && stream != null && stream.reused() && request.body() == Body.empty()
-                && !staleRetried && !ctx.isCancelled()) {
+        if (staleConnection() && body == Body.empty()) {
             // A kept-alive connection the upstream closed while it sat idle (its keep-alive timeout raced our
             // reuse): nothing was answered and there is no body to replay, so send again on another
             // connection, once, as OkHttp does. Retries as policy come with the resilience work.
@@ -252,7 +302,9 @@ public final class UpstreamExchange implements ChannelBodyWriter.Outcome, Stream
             pool.acquire(this);
             return;
         }
-        if (!headersReceived || !responseDone) {
+        if (staleConnection()) {
+            abort(null, STALE_CONNECTION); // a request with a body: the call decides whether to resend it
+        } else if (!headersReceived || !responseDone) {
             abort(stream != null && stream.http2() ? ResponseFlag.UR : ResponseFlag.UC,
                     new IOException("upstream closed the stream"));
         } else {
@@ -260,11 +312,32 @@ public final class UpstreamExchange implements ChannelBodyWriter.Outcome, Stream
         }
     }
 
+    /** Whether this attempt failed only because its reused connection had been closed by the upstream. */
+    private boolean staleConnection() {
+        return !headersReceived && stream != null && stream.reused() && !staleRetried && !ctx.isCancelled();
+    }
+
     private void onTimeout() {
         if (finished || responseDone) {
             return;
         }
         abort(ResponseFlag.UT, null);
+    }
+
+    /** Ends a stream on which no byte moved either way for the stream idle timeout (Envoy's SI). */
+    private void onIdleCheck() {
+        idleTimer = null;
+        if (finished) {
+            return;
+        }
+        long activity = (headersReceived ? 1 : 0) + (responseBody == null ? 0 : responseBody.bytesReceived())
+                + (requestWriter == null ? 0 : requestWriter.bytesWritten()) + (requestDone ? 1 : 0);
+        if (activity != lastActivity) {
+            lastActivity = activity;
+            idleTimer = loop.schedule(this::onIdleCheck, idleTimeoutNanos, TimeUnit.NANOSECONDS);
+            return;
+        }
+        abort(ResponseFlag.SI, null);
     }
 
     /**
@@ -275,7 +348,9 @@ public final class UpstreamExchange implements ChannelBodyWriter.Outcome, Stream
         if (finished) {
             return;
         }
-        if (flag != null) {
+        // Before the response head the flag travels in the local reply (the call decides whether it is final:
+        // a retried attempt leaves no flag); after it, the response is already the downstream's.
+        if (flag != null && (headersReceived || flag == ResponseFlag.DC)) {
             ctx.addResponseFlag(flag);
         }
         if (!headersReceived) {
@@ -285,6 +360,8 @@ public final class UpstreamExchange implements ChannelBodyWriter.Outcome, Stream
                 fail(new LocalReplyException(413, null, "request_payload_too_large"));
             } else if (flag == ResponseFlag.UT) {
                 fail(new LocalReplyException(504, ResponseFlag.UT));
+            } else if (flag == ResponseFlag.SI) {
+                fail(new LocalReplyException(408, ResponseFlag.SI, "stream_idle_timeout"));
             } else if (flag == ResponseFlag.UPE) {
                 fail(new LocalReplyException(502, ResponseFlag.UPE));
             } else if (flag != null) {
@@ -298,7 +375,7 @@ public final class UpstreamExchange implements ChannelBodyWriter.Outcome, Stream
         if (requestWriter != null) {
             requestWriter.cancel();
         } else if (stream == null) {
-            request.body().discard();
+            body.discard();
         }
         if (stream != null) {
             stream.reset();
@@ -318,11 +395,16 @@ public final class UpstreamExchange implements ChannelBodyWriter.Outcome, Stream
         if (timer != null) {
             timer.cancel(false);
         }
+        if (idleTimer != null) {
+            idleTimer.cancel(false);
+            idleTimer = null;
+        }
         host.requestFinished();
         if (stream != null) {
             UpstreamStream s = stream;
             s.release(reusable && requestDone && responseDone && !upstreamCloses);
         }
+        listener.attemptFinished(this);
     }
 
     // ---- StreamBody.Source: the response body's backpressure acts on the upstream stream ----

@@ -1,0 +1,70 @@
+package io.meshproxy.core.resilience;
+
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.circuitbreaker.internal.CircuitBreakerStateMachine;
+import io.meshproxy.core.config.FailureRateBreaker;
+import java.time.Clock;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A cluster's failure-rate breaker: Resilience4j's {@link CircuitBreaker} state machine (count-based sliding
+ * window, failure-rate and slow-call thresholds, wait in open state, half-open probes), fed with the
+ * {@link ResponseClassifier}'s verdict on every attempt. Thread-safe (Resilience4j's own atomics).
+ *
+ * <p>Protocol per attempt: {@link #tryAcquire()}; if it returned true, exactly one of {@link #record} or
+ * {@link #release()}.
+ */
+public final class ClusterBreaker {
+    /** What Resilience4j records as the error of a failed attempt; the outcome, not a stack trace, matters. */
+    private static final Throwable FAILURE = new Exception("upstream failure", null, false, false) {
+        private static final long serialVersionUID = 1L;
+    };
+
+    private final CircuitBreaker breaker;
+
+    public ClusterBreaker(String clusterName, FailureRateBreaker config, Clock clock) {
+        CircuitBreakerConfig c = CircuitBreakerConfig.custom()
+                .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+                .slidingWindowSize(config.slidingWindowSize())
+                .minimumNumberOfCalls(Math.min(config.minimumNumberOfCalls(), config.slidingWindowSize()))
+                .failureRateThreshold(config.failureRateThreshold())
+                .slowCallRateThreshold(config.slowCallRateThreshold())
+                .slowCallDurationThreshold(config.slowCallDuration())
+                .waitDurationInOpenState(config.waitInOpenState())
+                .permittedNumberOfCallsInHalfOpenState(config.permittedCallsInHalfOpenState())
+                .automaticTransitionFromOpenToHalfOpenEnabled(false)
+                .writableStackTraceEnabled(false)
+                .build();
+        this.breaker = new CircuitBreakerStateMachine(clusterName, c, clock);
+    }
+
+    /** Whether an attempt may go upstream now: false while open, or half-open with no probe left. */
+    public boolean tryAcquire() {
+        return breaker.tryAcquirePermission();
+    }
+
+    /** Records an attempt that went upstream, as its outcome and duration (to its response head or failure). */
+    public void record(Outcome outcome, long durationNanos) {
+        if (outcome.isFailure()) {
+            breaker.onError(durationNanos, TimeUnit.NANOSECONDS, FAILURE);
+        } else {
+            breaker.onSuccess(durationNanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** Gives back a permission whose attempt never reached the upstream (cancelled, overflowed). */
+    public void release() {
+        breaker.releasePermission();
+    }
+
+    /** CLOSED, OPEN, HALF_OPEN (Resilience4j's names; FORCED_OPEN and DISABLED are never used here). */
+    public String state() {
+        return breaker.getState().name();
+    }
+
+    /** The failure rate over the window in percent, or -1 before the minimum number of calls. */
+    public float failureRate() {
+        return breaker.getMetrics().getFailureRate();
+    }
+}
