@@ -25,13 +25,22 @@ import java.util.stream.Stream;
  * ServiceEntry) would be noise. A directory stands for the {@code .yaml}
  * and {@code .yml} files under it, in name order (hidden entries, such as a Kubernetes ConfigMap's
  * {@code ..data}, are skipped; the symbolic links beside them are followed).
+ *
+ * <p>An unknown field (or one under the wrong parent) is an error by default ({@link FieldValidation#STRICT});
+ * with {@link FieldValidation#WARN} it is dropped with a warning instead, as the Kubernetes API server prunes
+ * it. Warnings, of either mode, are on {@link LoadedConfig#warnings()}.
  */
 public final class ConfigLoader {
     private ConfigLoader() {}
 
-    /** Loads files and directories; see the class comment. */
+    /** Loads files and directories, unknown fields being errors; see the class comment. */
     public static LoadedConfig load(List<Path> paths) throws ConfigFileException {
-        return loadSources(read(paths));
+        return load(paths, FieldValidation.STRICT);
+    }
+
+    /** Loads files and directories, unknown fields handled as {@code fieldValidation} says. */
+    public static LoadedConfig load(List<Path> paths, FieldValidation fieldValidation) throws ConfigFileException {
+        return loadSources(read(paths), fieldValidation);
     }
 
     /** Loads files and directories; see the class comment. */
@@ -39,9 +48,15 @@ public final class ConfigLoader {
         return load(Arrays.asList(paths));
     }
 
-    /** Loads YAML texts already in memory (an embedded resource, a test). */
+    /** Loads YAML texts already in memory (an embedded resource, a test), unknown fields being errors. */
     public static LoadedConfig loadSources(List<ConfigSource> sources) throws ConfigFileException {
-        Translator.Result r = Translator.translate(sources);
+        return loadSources(sources, FieldValidation.STRICT);
+    }
+
+    /** Loads YAML texts already in memory, unknown fields handled as {@code fieldValidation} says. */
+    public static LoadedConfig loadSources(List<ConfigSource> sources, FieldValidation fieldValidation)
+            throws ConfigFileException {
+        Translator.Result r = Translator.translate(sources, fieldValidation);
         if (!r.errors().isEmpty()) {
             throw new ConfigFileException(r.errors());
         }
@@ -49,7 +64,7 @@ public final class ConfigLoader {
         for (ConfigSource s : sources) {
             names.add(s.name());
         }
-        return new LoadedConfig(r.config(), version(sources), names, r.listeners());
+        return new LoadedConfig(r.config(), version(sources), names, r.listeners(), r.warnings());
     }
 
     /** Every error in the given files and directories, sorted by place; empty when they are valid. */

@@ -8,8 +8,10 @@ import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -38,6 +40,7 @@ public final class ConfigWatcher implements AutoCloseable {
     static final long MAX_SETTLE_MILLIS = 200;
 
     private final List<Path> paths;
+    private final FieldValidation fieldValidation;
     private final Consumer<LoadedConfig> apply;
     private final WatchService watchService;
     private final Thread thread;
@@ -45,9 +48,14 @@ public final class ConfigWatcher implements AutoCloseable {
     private final AtomicLong rejected = new AtomicLong();
     private volatile String appliedVersion;
     private volatile List<ConfigError> lastErrors = List.of();
+    /** The warnings of the configuration in force, each logged once (only the watcher's thread writes it). */
+    private volatile Set<ConfigError> warned;
 
-    private ConfigWatcher(List<Path> paths, String appliedVersion, Consumer<LoadedConfig> apply) throws IOException {
+    private ConfigWatcher(List<Path> paths, String appliedVersion, FieldValidation fieldValidation,
+            Set<ConfigError> warned, Consumer<LoadedConfig> apply) throws IOException {
         this.paths = List.copyOf(paths);
+        this.fieldValidation = Objects.requireNonNull(fieldValidation, "fieldValidation");
+        this.warned = Set.copyOf(warned);
         this.apply = Objects.requireNonNull(apply, "apply");
         this.appliedVersion = appliedVersion;
         this.watchService = FileSystems.getDefault().newWatchService();
@@ -64,7 +72,22 @@ public final class ConfigWatcher implements AutoCloseable {
      */
     public static ConfigWatcher start(List<Path> paths, String appliedVersion, Consumer<LoadedConfig> apply)
             throws IOException {
-        ConfigWatcher w = new ConfigWatcher(paths, appliedVersion, apply);
+        return start(paths, appliedVersion, FieldValidation.STRICT, List.of(), apply);
+    }
+
+    /**
+     * Starts watching {@code paths}, reading them with {@code fieldValidation}. Each warning of a configuration
+     * applied is logged once: those of {@code appliedWarnings} (the configuration in force, whose warnings the
+     * caller has shown) and those a change keeps are not logged again.
+     *
+     * @param appliedVersion the version already in force (changes that produce it again are not re-applied)
+     * @param appliedWarnings the warnings of that version
+     * @param apply receives each valid, new configuration, on the watcher's thread
+     */
+    public static ConfigWatcher start(List<Path> paths, String appliedVersion, FieldValidation fieldValidation,
+            List<ConfigError> appliedWarnings, Consumer<LoadedConfig> apply) throws IOException {
+        ConfigWatcher w = new ConfigWatcher(paths, appliedVersion, fieldValidation, new HashSet<>(appliedWarnings),
+                apply);
         w.thread.start();
         return w;
     }
@@ -151,7 +174,7 @@ public final class ConfigWatcher implements AutoCloseable {
         }
         LoadedConfig next;
         try {
-            next = ConfigLoader.load(paths);
+            next = ConfigLoader.load(paths, fieldValidation);
         } catch (ConfigFileException e) {
             lastErrors = e.errors();
             rejected.incrementAndGet();
@@ -179,6 +202,13 @@ public final class ConfigWatcher implements AutoCloseable {
         lastErrors = List.of();
         applied.incrementAndGet();
         LOG.info("configuration {} applied from {}", next.version(), next.sources());
+        Set<ConfigError> before = warned;
+        for (ConfigError w : next.warnings()) {
+            if (!before.contains(w)) {
+                LOG.warn("{}", w);
+            }
+        }
+        warned = Set.copyOf(next.warnings());
     }
 
     @Override

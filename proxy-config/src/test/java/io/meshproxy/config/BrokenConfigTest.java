@@ -192,17 +192,29 @@ class BrokenConfigTest {
     }
 
     @Test
-    void fieldsOfLaterIssuesParseAndAreNamedAsNotSupported() {
+    void typosInRetriesAndFaultAreCaught() {
         assertEquals(List.of(
-                "case.yaml:9:5: 'retries' is not supported yet (comes with upstream resilience)",
                 "case.yaml:10:15: unknown field 'perTryTimout' in 'retries' (did you mean 'perTryTimeout'?)",
-                "case.yaml:11:5: 'fault' is not supported yet (comes with upstream resilience)"), errors(vs("""
+                "case.yaml:11:20: an abort needs 'httpStatus' or 'grpcStatus'",
+                "case.yaml:11:21: unknown field 'httpStatuss' in 'abort' (did you mean 'httpStatus'?)"), errors(vs("""
                   http:
                   - route:
                     - destination: {host: reviews}
                     retries: {attempts: 3,
                               perTryTimout: 2s}
-                    fault: {abort: {httpStatus: 503, percentage: {value: 10}}}
+                    fault: {abort: {httpStatuss: 503, percentage: {value: 10}}}
+                """)));
+    }
+
+    @Test
+    void fieldsOfLaterIssuesParseAndAreNamedAsNotSupported() {
+        assertEquals(List.of(
+                "case.yaml:9:5: 'mirror' is not supported yet (comes with traffic mirroring)",
+                "case.yaml:9:29: unknown field 'subst' in 'mirror' (did you mean 'subset'?)"), errors(vs("""
+                  http:
+                  - route:
+                    - destination: {host: reviews}
+                    mirror: {host: reviews, subst: v2}
                 """)));
     }
 
@@ -384,10 +396,12 @@ class BrokenConfigTest {
     @Test
     void typosInsideNotYetSupportedBlocksAreCaughtToo() {
         String reviews = REVIEWS.replace("  host: reviews\n",
-                "  host: reviews\n  trafficPolicy:\n    outlierDetection: {consecutiv5xxErrors: 5}\n");
+                "  host: reviews\n  trafficPolicy:\n    tls: {mode: ISTIO_MUTUAL, snii: x}\n"
+                        + "    outlierDetection: {consecutiv5xxErrors: 5}\n");
         assertEquals(List.of(
-                "reviews.yaml:18:5: 'outlierDetection' is not supported yet (comes with upstream resilience)",
-                "reviews.yaml:18:24: unknown field 'consecutiv5xxErrors' in 'outlierDetection' (did you mean"
+                "reviews.yaml:18:5: 'tls' is not supported yet (comes with mTLS)",
+                "reviews.yaml:18:31: unknown field 'snii' in 'tls' (did you mean 'sni'?)",
+                "reviews.yaml:19:24: unknown field 'consecutiv5xxErrors' in 'outlierDetection' (did you mean"
                         + " 'consecutive5xxErrors'?)"),
                 errorsOf(List.of(new ConfigSource("proxy.yaml", PROXY), new ConfigSource("reviews.yaml", reviews))));
     }

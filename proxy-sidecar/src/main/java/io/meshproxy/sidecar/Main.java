@@ -3,6 +3,7 @@ package io.meshproxy.sidecar;
 import io.meshproxy.config.ConfigError;
 import io.meshproxy.config.ConfigFileException;
 import io.meshproxy.config.ConfigLoader;
+import io.meshproxy.config.FieldValidation;
 import io.meshproxy.config.LoadedConfig;
 import io.meshproxy.core.MeshProxy;
 import io.meshproxy.core.config.ListenerConfig;
@@ -227,6 +228,12 @@ public final class Main implements Callable<Integer> {
                 description = "event loop threads (default: one per core)")
         Integer concurrency;
 
+        @Option(names = "--field-validation", paramLabel = "MODE", defaultValue = "strict",
+                converter = FieldValidationConverter.class,
+                description = "strict: an unknown or misplaced field is an error (default); warn: it is a warning"
+                        + " and is dropped, as the Kubernetes API server prunes it")
+        FieldValidation fieldValidation;
+
         @Spec
         CommandSpec spec;
 
@@ -234,7 +241,7 @@ public final class Main implements Callable<Integer> {
         public Integer call() throws Exception {
             Sidecar sidecar;
             try {
-                sidecar = Sidecar.start(config, concurrency(spec, concurrency));
+                sidecar = Sidecar.start(config, concurrency(spec, concurrency), fieldValidation);
             } catch (ConfigFileException e) {
                 PrintWriter err = spec.commandLine().getErr();
                 for (ConfigError error : e.errors()) {
@@ -255,11 +262,17 @@ public final class Main implements Callable<Integer> {
             sortOptions = false,
             description = {"Checks YAML files as 'run' would read them.", "",
                     "Prints every error as FILE:LINE:COLUMN: message (exit status 1), or a one-line summary",
-                    "when they are valid (exit status 0)."})
+                    "when they are valid (exit status 0), after any warnings (FILE:LINE:COLUMN: warning: message)."})
     static final class Validate implements Callable<Integer> {
         @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE_OR_DIR",
                 description = "a YAML file, or a directory of .yaml/.yml files; repeatable")
         List<Path> config;
+
+        @Option(names = "--field-validation", paramLabel = "MODE", defaultValue = "strict",
+                converter = FieldValidationConverter.class,
+                description = "strict: an unknown or misplaced field is an error (default); warn: it is a warning"
+                        + " and is dropped, as the Kubernetes API server prunes it")
+        FieldValidation fieldValidation;
 
         @Spec
         CommandSpec spec;
@@ -268,7 +281,10 @@ public final class Main implements Callable<Integer> {
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
             try {
-                LoadedConfig loaded = ConfigLoader.load(config);
+                LoadedConfig loaded = ConfigLoader.load(config, fieldValidation);
+                for (ConfigError w : loaded.warnings()) {
+                    out.println(warning(w));
+                }
                 out.println(okSummary(loaded));
                 out.flush();
                 return 0;
@@ -296,7 +312,25 @@ public final class Main implements Callable<Integer> {
                 + "; " + clusters + (clusters == 1 ? " cluster" : " clusters");
     }
 
+    /** {@code FILE:LINE:COLUMN: warning: message}, as compilers print warnings. */
+    static String warning(ConfigError w) {
+        return w.file() + ":" + w.line() + ":" + w.column() + ": warning: " + w.message();
+    }
+
     // ------------------------------------------------------------------ support
+
+    /** {@code --field-validation}: strict or warn, any case. */
+    static final class FieldValidationConverter implements ITypeConverter<FieldValidation> {
+        @Override
+        public FieldValidation convert(String value) {
+            for (FieldValidation v : FieldValidation.values()) {
+                if (v.name().equalsIgnoreCase(value)) {
+                    return v;
+                }
+            }
+            throw new CommandLine.TypeConversionException("must be strict or warn, was '" + value + "'");
+        }
+    }
 
     /** {@code --log-level}: any case. */
     static final class LogLevelConverter implements ITypeConverter<LogLevel> {

@@ -3,6 +3,7 @@ package io.meshproxy.sidecar;
 import io.meshproxy.config.ConfigFileException;
 import io.meshproxy.config.ConfigLoader;
 import io.meshproxy.config.ConfigWatcher;
+import io.meshproxy.config.FieldValidation;
 import io.meshproxy.config.ListenerRole;
 import io.meshproxy.config.LoadedConfig;
 import io.meshproxy.core.MeshProxy;
@@ -65,11 +66,21 @@ public final class Sidecar implements AutoCloseable {
      * @throws IllegalStateException a listener or the admin server cannot bind (nothing keeps running)
      */
     public static Sidecar start(List<Path> paths, int concurrency) throws ConfigFileException, IOException {
-        LoadedConfig loaded = ConfigLoader.load(paths);
+        return start(paths, concurrency, FieldValidation.STRICT);
+    }
+
+    /**
+     * As {@link #start(List, int)}, reading the files (at start and on every change) with {@code fieldValidation};
+     * each warning is logged once.
+     */
+    public static Sidecar start(List<Path> paths, int concurrency, FieldValidation fieldValidation)
+            throws ConfigFileException, IOException {
+        LoadedConfig loaded = ConfigLoader.load(paths, fieldValidation);
+        loaded.warnings().forEach(w -> LOG.warn("{}", w));
         MeshProxy mesh = startMesh(loaded, concurrency);
         ConfigWatcher watcher;
         try {
-            watcher = ConfigWatcher.start(paths, loaded.version(), next -> {
+            watcher = ConfigWatcher.start(paths, loaded.version(), fieldValidation, loaded.warnings(), next -> {
                 mesh.update(next.config(), next.version());
                 logListeners(mesh, next);
             });

@@ -70,6 +70,23 @@ class MainTest {
     }
 
     @Test
+    void validateWithFieldValidationWarnPrintsWarningsAndSucceeds(@TempDir Path dir) throws Exception {
+        validConfig(dir);
+        Path reviews = dir.resolve("reviews.yaml");
+        Files.writeString(reviews, Files.readString(reviews).replace("subset: v2", "subset: v2, subst: v2"));
+        assertEquals(1, run("validate", "-c", dir.toString()).status(), "strict by default");
+        assertEquals(1, run("validate", "--field-validation=strict", "-c", dir.toString()).status());
+        Result r = run("validate", "--field-validation=warn", "-c", dir.toString());
+        assertEquals(0, r.status(), r.toString());
+        List<String> lines = r.outLines();
+        assertEquals(2, lines.size(), r.out());
+        assertTrue(lines.get(0).startsWith(reviews + ":") && lines.get(0).matches(".+:\\d+:\\d+: warning: unknown field"
+                + " 'subst' in 'destination' \\(did you mean 'subset'\\?\\)"), r.out());
+        assertTrue(lines.get(1).startsWith("OK: "), r.out());
+        assertEquals(2, run("validate", "--field-validation=loose", "-c", dir.toString()).status());
+    }
+
+    @Test
     void validateNamesAFileThatIsNotThere(@TempDir Path dir) throws Exception {
         Path missing = dir.resolve("missing.yaml");
         Result r = run("validate", "-c", validConfig(dir).toString(), "-c", missing.toString());

@@ -28,6 +28,15 @@ final class FieldHomes {
         put("retries", "attempts", "perTryTimeout", "retryOn", "retryRemoteLocalities");
         put("match", "uri", "queryParams", "withoutHeaders", "ignoreUriCase", "sourceLabels", "sourceNamespace");
         put("destination", "subset");
+        put("fault", "delay", "abort");
+        put("delay", "fixedDelay", "exponentialDelay");
+        put("abort", "httpStatus", "grpcStatus", "http2Error");
+        put("tcpKeepalive", "probes");
+        put("circuitBreaker", "failureRateThreshold", "slowCallRateThreshold", "slowCallDuration", "slidingWindowSize",
+                "minimumNumberOfCalls", "waitInOpenState", "permittedCallsInHalfOpenState");
+        put("healthCheck", "healthyThreshold", "unhealthyThreshold");
+        put("retryBudget", "budgetPercent", "minRetryConcurrency");
+        put("localRateLimit", "maxTokens", "tokensPerFill", "fillInterval");
         put("rewrite", "uriRegexRewrite");
         put("redirect", "redirectCode", "derivePort");
     }

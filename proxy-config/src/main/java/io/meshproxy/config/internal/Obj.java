@@ -61,7 +61,7 @@ final class Obj {
                 if (hint.isEmpty() && home != null && !what.equals("'" + home + "'")) {
                     hint = " (it belongs in '" + home + "')";
                 }
-                diag.error(Loc.of(file, k), "unknown field '" + name + "' in " + what + hint);
+                diag.unknownField(Loc.of(file, k), "unknown field '" + name + "' in " + what + hint);
                 continue;
             }
             keys.put(name, k);
@@ -200,6 +200,45 @@ final class Obj {
             return null;
         }
         return new Int((int) n, Loc.of(file, v));
+    }
+
+    /** A number (integer or decimal) in {@code min..max}; null when absent or wrong. */
+    Double number(String field, double min, double max) {
+        Node v = values.get(field);
+        if (v == null) {
+            return null;
+        }
+        if (!(v instanceof ScalarNode s) || !(s.getTag().equals(Tag.INT) || s.getTag().equals(Tag.FLOAT))) {
+            diag.error(Loc.of(file, v), "'" + field + "' must be a number, got " + describe(v));
+            return null;
+        }
+        double d;
+        try {
+            d = Double.parseDouble(s.getValue().replace("_", ""));
+        } catch (NumberFormatException e) {
+            diag.error(Loc.of(file, v), "'" + field + "' must be a number, got '" + s.getValue() + "'");
+            return null;
+        }
+        if (!(d >= min && d <= max)) {
+            diag.error(Loc.of(file, v), "'" + field + "' must be in " + plain(min) + ".." + plain(max) + ", was "
+                    + s.getValue());
+            return null;
+        }
+        return d;
+    }
+
+    private static String plain(double d) {
+        return d == Math.rint(d) && Math.abs(d) < 1e15 ? Long.toString((long) d) : Double.toString(d);
+    }
+
+    /** A duration more than 0 (an Istio duration field that must be at least 1ms); null when absent or wrong. */
+    Duration positiveDuration(String field) {
+        Duration d = duration(field);
+        if (d != null && d.isZero()) {
+            error(field, "'" + field + "' must be more than 0");
+            return null;
+        }
+        return d;
     }
 
     Boolean bool(String field) {

@@ -5,6 +5,7 @@ import io.meshproxy.config.internal.Obj.Int;
 import io.meshproxy.config.internal.Obj.Str;
 import io.meshproxy.config.internal.Resources.Admin;
 import io.meshproxy.config.internal.Resources.Destination;
+import io.meshproxy.config.internal.Resources.DestinationPolicy;
 import io.meshproxy.config.internal.Resources.DestinationRule;
 import io.meshproxy.config.internal.Resources.Endpoint;
 import io.meshproxy.config.internal.Resources.Http;
@@ -13,11 +14,22 @@ import io.meshproxy.config.internal.Resources.Match;
 import io.meshproxy.config.internal.Resources.Meta;
 import io.meshproxy.config.internal.Resources.Policy;
 import io.meshproxy.config.internal.Resources.Port;
+import io.meshproxy.config.internal.Resources.Pool;
 import io.meshproxy.config.internal.Resources.PortPolicy;
+import io.meshproxy.config.internal.Resources.RouteRateLimit;
 import io.meshproxy.config.internal.Resources.ServiceEntry;
 import io.meshproxy.config.internal.Resources.Subset;
 import io.meshproxy.config.internal.Resources.VirtualService;
 import io.meshproxy.core.config.ConfigException;
+import io.meshproxy.core.config.FailureRateBreaker;
+import io.meshproxy.core.config.FaultPolicy;
+import io.meshproxy.core.config.HealthCheck;
+import io.meshproxy.core.config.LocalRateLimit;
+import io.meshproxy.core.config.OutlierDetection;
+import io.meshproxy.core.config.RetryBudget;
+import io.meshproxy.core.config.RetryOn;
+import io.meshproxy.core.config.RetryPolicy;
+import io.meshproxy.core.config.TcpKeepalive;
 import io.meshproxy.core.config.DirectResponseAction;
 import io.meshproxy.core.config.HeaderMatcher;
 import io.meshproxy.core.config.HeaderMutation;
@@ -65,7 +77,6 @@ final class ResourceReader {
     static final List<String> OTHER_ISTIO_KINDS = List.of("Gateway", "Sidecar", "WorkloadEntry", "WorkloadGroup",
             "EnvoyFilter", "ProxyConfig", "WasmPlugin");
 
-    static final String RESILIENCE = "comes with upstream resilience";
     static final String MTLS = "comes with mTLS";
     static final String TELEMETRY = "comes with telemetry";
 
@@ -169,7 +180,7 @@ final class ResourceReader {
     // ---------------------------------------------------------------- Proxy
 
     private void proxy(Obj r, Meta meta, Loc kindLoc) {
-        Obj spec = r.obj("spec", "admin", "listeners");
+        Obj spec = r.obj("spec", "admin", "listeners", "destinations", "localRateLimits");
         if (spec == null) {
             return;
         }
@@ -181,7 +192,8 @@ final class ResourceReader {
             admin = new Admin(address == null ? "127.0.0.1" : address.value(), port);
         }
         List<Listener> listeners = new ArrayList<>();
-        for (Obj l : spec.objs("listeners", "name", "address", "port", "direction", "forwardTo", "forwardProtocol")) {
+        for (Obj l : spec.objs("listeners", "name", "address", "port", "direction", "forwardTo", "forwardProtocol",
+                "localRateLimit", "streamIdleTimeout")) {
             Str name = l.requiredStr("name");
             Str address = l.str("address");
             Int port = l.missing("port") ? null : l.integer("port", 0, 65535);
@@ -212,11 +224,136 @@ final class ResourceReader {
             }
             UpstreamProtocol proto = protocol != null && protocol.value().equals("HTTP2") ? UpstreamProtocol.HTTP2
                     : UpstreamProtocol.HTTP1;
+            LocalRateLimit rateLimit = localRateLimit(l.obj("localRateLimit", RATE_LIMIT_FIELDS));
+            Duration streamIdle = l.duration("streamIdleTimeout");
             listeners.add(new Listener(name, address == null ? "127.0.0.1" : address.value(), port,
                     direction == null ? null : direction.value(), direction == null ? l.loc() : direction.loc(),
-                    forwardTo, fwdHost, fwdPort, proto, l.loc()));
+                    forwardTo, fwdHost, fwdPort, proto, rateLimit, streamIdle, l.loc()));
         }
-        proxies.add(new Resources.Proxy(meta, kindLoc, admin, listeners));
+        List<DestinationPolicy> destinations = new ArrayList<>();
+        for (Obj d : spec.objs("destinations", "host", "circuitBreaker", "healthCheck", "retryBudget")) {
+            Str host = d.requiredStr("host");
+            FailureRateBreaker breaker = circuitBreaker(d.obj("circuitBreaker", "failureRateThreshold",
+                    "slowCallRateThreshold", "slowCallDuration", "slidingWindowSize", "minimumNumberOfCalls",
+                    "waitInOpenState", "permittedCallsInHalfOpenState"));
+            HealthCheck hc = healthCheck(d.obj("healthCheck", "path", "host", "interval", "timeout",
+                    "healthyThreshold", "unhealthyThreshold"));
+            RetryBudget budget = retryBudget(d.obj("retryBudget", "budgetPercent", "minRetryConcurrency"));
+            if (host != null) {
+                destinations.add(new DestinationPolicy(host, breaker, hc, budget, d.loc()));
+            }
+        }
+        List<RouteRateLimit> routeLimits = new ArrayList<>();
+        List<String> fields = new ArrayList<>(RATE_LIMIT_FIELDS);
+        fields.add("virtualService");
+        fields.add("route");
+        for (Obj rl : spec.objs("localRateLimits", fields)) {
+            Str vs = rl.requiredStr("virtualService");
+            Str route = rl.str("route");
+            LocalRateLimit limit = localRateLimit(rl);
+            if (vs != null && limit != null) {
+                routeLimits.add(new RouteRateLimit(vs, route, limit, rl.loc()));
+            }
+        }
+        proxies.add(new Resources.Proxy(meta, kindLoc, admin, listeners, destinations, routeLimits));
+    }
+
+    private static final List<String> RATE_LIMIT_FIELDS = List.of("maxTokens", "tokensPerFill", "fillInterval");
+
+    /** Envoy's local_ratelimit token bucket; {@code tokensPerFill} defaults to {@code maxTokens}. */
+    private LocalRateLimit localRateLimit(Obj o) {
+        if (o == null) {
+            return null;
+        }
+        Int max = o.missing("maxTokens") ? null : o.integer("maxTokens", 1, Integer.MAX_VALUE);
+        Int perFill = o.integer("tokensPerFill", 1, Integer.MAX_VALUE);
+        Duration fill = o.missing("fillInterval") ? null : o.duration("fillInterval");
+        if (fill != null && fill.compareTo(Duration.ofMillis(1)) < 0) {
+            o.error("fillInterval", "'fillInterval' must be at least 1ms, was '" + o.str("fillInterval").value() + "'");
+            return null;
+        }
+        if (max == null || fill == null || (perFill == null && o.has("tokensPerFill"))) {
+            return null;
+        }
+        long tokens = perFill == null ? max.value() : perFill.value();
+        return build(o.loc(), () -> new LocalRateLimit(max.value(), tokens, fill));
+    }
+
+    /** The Resilience4j breaker of a destination; unset fields take {@link FailureRateBreaker}'s defaults. */
+    private FailureRateBreaker circuitBreaker(Obj o) {
+        if (o == null) {
+            return null;
+        }
+        FailureRateBreaker.Builder b = FailureRateBreaker.builder();
+        Double failure = positivePercent(o, "failureRateThreshold");
+        Double slow = positivePercent(o, "slowCallRateThreshold");
+        Duration slowDuration = o.positiveDuration("slowCallDuration");
+        Int window = o.integer("slidingWindowSize", 1, Integer.MAX_VALUE);
+        Int minimum = o.integer("minimumNumberOfCalls", 1, Integer.MAX_VALUE);
+        Duration wait = o.positiveDuration("waitInOpenState");
+        Int halfOpen = o.integer("permittedCallsInHalfOpenState", 1, Integer.MAX_VALUE);
+        if (failure != null) {
+            b.failureRateThreshold(failure.floatValue());
+        }
+        if (slow != null) {
+            b.slowCallRateThreshold(slow.floatValue());
+        }
+        if (slowDuration != null) {
+            b.slowCallDuration(slowDuration);
+        }
+        if (window != null) {
+            b.slidingWindowSize(window.value());
+        }
+        if (minimum != null) {
+            b.minimumNumberOfCalls(minimum.value());
+        }
+        if (wait != null) {
+            b.waitInOpenState(wait);
+        }
+        if (halfOpen != null) {
+            b.permittedCallsInHalfOpenState(halfOpen.value());
+        }
+        return build(o.loc(), b::build);
+    }
+
+    private static Double positivePercent(Obj o, String field) {
+        Double d = o.number(field, 0, 100);
+        if (d != null && d == 0) {
+            o.error(field, "'" + field + "' must be more than 0 and at most 100, was 0");
+            return null;
+        }
+        return d;
+    }
+
+    /** Active HTTP health checking of a destination; unset fields take {@link HealthCheck}'s defaults. */
+    private HealthCheck healthCheck(Obj o) {
+        if (o == null) {
+            return null;
+        }
+        Str path = o.str("path");
+        if (path != null && !path.value().startsWith("/")) {
+            diag.error(path.loc(), "'path' must start with '/', was '" + path.value() + "'");
+            path = null;
+        }
+        Str host = o.str("host");
+        Duration interval = o.positiveDuration("interval");
+        Duration timeout = o.positiveDuration("timeout");
+        Int healthy = o.integer("healthyThreshold", 1, Integer.MAX_VALUE);
+        Int unhealthy = o.integer("unhealthyThreshold", 1, Integer.MAX_VALUE);
+        String p = path == null ? null : path.value();
+        return build(o.loc(), () -> new HealthCheck(p, host == null || host.value().isBlank() ? null : host.value(),
+                interval, timeout, healthy == null ? 1 : healthy.value(), unhealthy == null ? 3 : unhealthy.value()));
+    }
+
+    /** Envoy's retry budget of a destination; unset fields take Envoy's defaults (20%, 3). */
+    private RetryBudget retryBudget(Obj o) {
+        if (o == null) {
+            return null;
+        }
+        Double percent = o.number("budgetPercent", 0, 100);
+        Int min = o.integer("minRetryConcurrency", 0, Integer.MAX_VALUE);
+        return new RetryBudget(percent == null ? RetryBudget.DEFAULT.budgetPercent() : percent,
+                min == null ? RetryBudget.DEFAULT.minRetryConcurrency() : min.value());
     }
 
     private static int parsePort(String s) {
@@ -375,14 +512,13 @@ final class ResourceReader {
         }
         LbPolicy lb = loadBalancer(p.obj("loadBalancer", "simple", "consistentHash", "localityLbSetting",
                 "warmupDurationSecs", "warmup"));
-        Duration[] timeouts = connectionPool(p.obj("connectionPool", "tcp", "http"));
-        p.unsupported("outlierDetection", RESILIENCE);
+        Pool pool = connectionPool(p.obj("connectionPool", "tcp", "http"));
+        OutlierDetection outlier = outlierDetection(p.obj("outlierDetection", OUTLIER_FIELDS));
         p.unsupported("tls", MTLS);
-        checkOutlierDetection(p.obj("outlierDetection", OUTLIER_FIELDS));
         checkTls(p.obj("tls", TLS_FIELDS));
         p.unsupported("tunnel", null);
         p.unsupported("proxyProtocol", null);
-        p.unsupported("retryBudget", RESILIENCE);
+        p.unsupported("retryBudget", "use the meshproxy extension 'destinations[].retryBudget' of the Proxy");
         List<PortPolicy> ports = new ArrayList<>();
         if (p.has("portLevelSettings") && !allowPortLevel) {
             p.error("portLevelSettings", "'portLevelSettings' is not allowed here");
@@ -392,16 +528,15 @@ final class ResourceReader {
             Int number = port == null ? null : port.missing("number") ? null : port.integer("number", 1, 65535);
             LbPolicy plb = loadBalancer(pl.obj("loadBalancer", "simple", "consistentHash", "localityLbSetting",
                     "warmupDurationSecs", "warmup"));
-            Duration[] pt = connectionPool(pl.obj("connectionPool", "tcp", "http"));
-            pl.unsupported("outlierDetection", RESILIENCE);
+            Pool ppool = connectionPool(pl.obj("connectionPool", "tcp", "http"));
+            OutlierDetection pout = outlierDetection(pl.obj("outlierDetection", OUTLIER_FIELDS));
             pl.unsupported("tls", MTLS);
-            checkOutlierDetection(pl.obj("outlierDetection", OUTLIER_FIELDS));
             checkTls(pl.obj("tls", TLS_FIELDS));
             if (number != null) {
-                ports.add(new PortPolicy(number, plb, pt[0], pt[1]));
+                ports.add(new PortPolicy(number, plb, ppool, pout));
             }
         }
-        return new Policy(lb, timeouts[0], timeouts[1], ports);
+        return new Policy(lb, pool, outlier, ports);
     }
 
     private static final List<String> OUTLIER_FIELDS = List.of("splitExternalLocalOriginErrors",
@@ -410,17 +545,62 @@ final class ResourceReader {
     private static final List<String> TLS_FIELDS = List.of("mode", "clientCertificate", "privateKey",
             "caCertificates", "credentialName", "subjectAltNames", "sni", "insecureSkipVerify", "caCrl");
 
-    private void checkOutlierDetection(Obj o) {
+    /**
+     * Istio's outlierDetection as istiod gives it to Envoy: unset counts keep Envoy's defaults (5 consecutive 5xx,
+     * gateway errors off); {@code maxEjectionPercent: 0} is Istio's "not set" (10); the deprecated
+     * {@code consecutiveErrors} counts gateway errors only (502, 503, 504) and turns the 5xx detector off.
+     */
+    private OutlierDetection outlierDetection(Obj o) {
         if (o == null) {
-            return;
+            return null;
         }
-        o.bool("splitExternalLocalOriginErrors");
-        for (String f : List.of("consecutiveLocalOriginFailures", "consecutiveGatewayErrors", "consecutive5xxErrors",
-                "consecutiveErrors", "maxEjectionPercent", "minHealthPercent")) {
-            o.integer(f, 0, Integer.MAX_VALUE);
+        OutlierDetection.Builder b = OutlierDetection.builder();
+        Boolean split = o.bool("splitExternalLocalOriginErrors");
+        Int local = o.integer("consecutiveLocalOriginFailures", 0, Integer.MAX_VALUE);
+        Int gateway = o.integer("consecutiveGatewayErrors", 0, Integer.MAX_VALUE);
+        Int fiveXx = o.integer("consecutive5xxErrors", 0, Integer.MAX_VALUE);
+        Int legacy = o.integer("consecutiveErrors", 0, Integer.MAX_VALUE);
+        Duration interval = o.positiveDuration("interval");
+        Duration base = o.positiveDuration("baseEjectionTime");
+        Int maxEject = o.integer("maxEjectionPercent", 0, 100);
+        Int minHealth = o.integer("minHealthPercent", 0, 100);
+        if (legacy != null) {
+            if (o.has("consecutiveGatewayErrors") || o.has("consecutive5xxErrors")) {
+                diag.error(o.keyLoc("consecutiveErrors"), "'consecutiveErrors' is deprecated and cannot be combined"
+                        + " with 'consecutiveGatewayErrors' or 'consecutive5xxErrors': remove it");
+            } else {
+                diag.warning(o.keyLoc("consecutiveErrors"), "'consecutiveErrors' is deprecated: it counts 502, 503"
+                        + " and 504 only; write 'consecutiveGatewayErrors: " + legacy.value() + "' instead");
+                if (legacy.value() > 0) {
+                    b.consecutiveGatewayErrors(legacy.value()).consecutive5xxErrors(0);
+                }
+            }
         }
-        o.duration("interval");
-        o.duration("baseEjectionTime");
+        if (split != null) {
+            b.splitExternalLocalOriginErrors(split);
+        }
+        if (local != null) {
+            b.consecutiveLocalOriginFailures(local.value());
+        }
+        if (gateway != null) {
+            b.consecutiveGatewayErrors(gateway.value());
+        }
+        if (fiveXx != null) {
+            b.consecutive5xxErrors(fiveXx.value());
+        }
+        if (interval != null) {
+            b.interval(interval);
+        }
+        if (base != null) {
+            b.baseEjectionTime(base);
+        }
+        if (maxEject != null && maxEject.value() > 0) {
+            b.maxEjectionPercent(maxEject.value());
+        }
+        if (minHealth != null) {
+            b.minHealthPercent(minHealth.value());
+        }
+        return build(o.loc(), b::build);
     }
 
     private void checkTls(Obj t) {
@@ -467,42 +647,61 @@ final class ResourceReader {
         };
     }
 
-    /** [connectTimeout, idleTimeout]; the other connection-pool settings parse and are reported as not supported yet. */
-    private Duration[] connectionPool(Obj cp) {
-        Duration[] out = new Duration[2];
+    /** Istio's connectionPool as written; see {@link Pool}. */
+    private Pool connectionPool(Obj cp) {
         if (cp == null) {
-            return out;
+            return null;
         }
+        Duration connectTimeout = null;
+        Integer maxConnections = null;
+        TcpKeepalive keepalive = null;
         Obj tcp = cp.obj("tcp", "maxConnections", "connectTimeout", "tcpKeepalive", "maxConnectionDuration",
                 "idleTimeout");
         if (tcp != null) {
-            out[0] = tcp.duration("connectTimeout");
-            if (out[0] != null && out[0].isZero()) {
-                tcp.error("connectTimeout", "'connectTimeout' must be more than 0");
-                out[0] = null;
+            connectTimeout = tcp.positiveDuration("connectTimeout");
+            maxConnections = positiveOrUnset(tcp, "maxConnections");
+            Obj ka = tcp.obj("tcpKeepalive", "probes", "time", "interval");
+            if (ka != null) {
+                Int probes = ka.integer("probes", 0, Integer.MAX_VALUE);
+                Duration time = ka.duration("time");
+                Duration interval = ka.duration("interval");
+                keepalive = build(ka.loc(), () -> new TcpKeepalive(time, interval, probes == null ? 0 : probes.value()));
             }
-            tcp.integer("maxConnections", 0, Integer.MAX_VALUE);
-            tcp.unsupported("maxConnections", RESILIENCE);
-            tcp.obj("tcpKeepalive", "probes", "time", "interval");
-            tcp.unsupported("tcpKeepalive", RESILIENCE);
-            tcp.unsupported("maxConnectionDuration", RESILIENCE);
-            tcp.unsupported("idleTimeout", "use http.idleTimeout");
+            tcp.duration("maxConnectionDuration");
+            tcp.unsupported("maxConnectionDuration", "meshproxy does not bound a connection's lifetime; "
+                    + "'http.maxRequestsPerConnection' bounds its use");
+            tcp.duration("idleTimeout");
+            tcp.unsupported("idleTimeout", "it applies to TCP proxying; use http.idleTimeout");
         }
+        Integer pending = null;
+        Integer requests = null;
+        Integer perConnection = null;
+        Integer retries = null;
+        Integer streams = null;
+        Duration idleTimeout = null;
+        boolean upgrade = false;
         Obj http = cp.obj("http", "http1MaxPendingRequests", "http2MaxRequests", "maxRequestsPerConnection",
                 "maxRetries", "idleTimeout", "h2UpgradePolicy", "useClientProtocol", "maxConcurrentStreams");
         if (http != null) {
-            out[1] = http.duration("idleTimeout");
-            for (String f : List.of("http1MaxPendingRequests", "http2MaxRequests", "maxRequestsPerConnection",
-                    "maxRetries", "maxConcurrentStreams")) {
-                http.integer(f, 0, Integer.MAX_VALUE);
-                http.unsupported(f, RESILIENCE);
-            }
-            http.oneOf("h2UpgradePolicy", List.of("DEFAULT", "DO_NOT_UPGRADE", "UPGRADE"));
-            http.unsupported("h2UpgradePolicy", RESILIENCE);
+            idleTimeout = http.duration("idleTimeout");
+            pending = positiveOrUnset(http, "http1MaxPendingRequests");
+            requests = positiveOrUnset(http, "http2MaxRequests");
+            perConnection = positiveOrUnset(http, "maxRequestsPerConnection");
+            retries = positiveOrUnset(http, "maxRetries");
+            streams = positiveOrUnset(http, "maxConcurrentStreams");
+            Str h2 = http.oneOf("h2UpgradePolicy", List.of("DEFAULT", "DO_NOT_UPGRADE", "UPGRADE"));
+            upgrade = h2 != null && h2.value().equals("UPGRADE");
             http.bool("useClientProtocol");
             http.unsupported("useClientProtocol", null);
         }
-        return out;
+        return new Pool(connectTimeout, maxConnections, keepalive, pending, requests, perConnection, retries,
+                idleTimeout, upgrade, streams);
+    }
+
+    /** An Istio count where 0 means "not set": null for 0 or absent. */
+    private static Integer positiveOrUnset(Obj o, String field) {
+        Int v = o.integer(field, 0, Integer.MAX_VALUE);
+        return v == null || v.value() == 0 ? null : v.value();
     }
 
     // ---------------------------------------------------------------- VirtualService
@@ -558,8 +757,11 @@ final class ResourceReader {
             }
         }
         Duration timeout = h.duration("timeout");
-        h.unsupported("retries", RESILIENCE);
-        h.unsupported("fault", RESILIENCE);
+        RetryPolicy retryPolicy = h.has("retries")
+                ? retries(h.obj("retries", "attempts", "perTryTimeout", "retryOn", "retryRemoteLocalities", "backoff",
+                        "retryIgnorePreviousHosts"))
+                : RetryPolicy.ISTIO_DEFAULT;
+        FaultPolicy fault = fault(h.obj("fault", "delay", "abort"));
         h.unsupported("mirror", "comes with traffic mirroring");
         h.unsupported("mirrors", "comes with traffic mirroring");
         h.unsupported("mirrorPercentage", "comes with traffic mirroring");
@@ -567,8 +769,6 @@ final class ResourceReader {
         h.unsupported("corsPolicy", "comes with a CORS filter");
         h.unsupported("delegate", "comes with VirtualService delegation");
         // Parse what is unsupported anyway, so a typo inside it is reported too.
-        checkRetries(h.obj("retries", "attempts", "perTryTimeout", "retryOn", "retryRemoteLocalities", "backoff"));
-        checkFault(h.obj("fault", "delay", "abort"));
         Obj mirror = h.obj("mirror", "host", "subset", "port");
         if (mirror != null) {
             mirror.requiredStr("host");
@@ -627,41 +827,201 @@ final class ResourceReader {
         if (rw != null && !h.has("route")) {
             diag.error(h.keyLoc("rewrite"), "'rewrite' applies to 'route' only");
         }
-        if (timeout != null && !h.has("route")) {
-            diag.error(h.keyLoc("timeout"), "'timeout' applies to 'route' only");
+        for (String f : List.of("timeout", "retries", "fault")) {
+            if (h.has(f) && !h.has("route")) {
+                diag.error(h.keyLoc(f), "'" + f + "' applies to 'route' only");
+            }
         }
         if (h.raw("route") instanceof org.snakeyaml.engine.v2.nodes.SequenceNode seq && seq.getValue().isEmpty()) {
             diag.error(h.valueLoc("route"), "'route' must name at least one destination");
         }
         return new Http(name == null ? null : name.value(), matches, route, h.keyLoc("route"), uriRewrite,
-                authorityRewrite, regexRewrite, redirect, direct, headers[0], headers[1], timeout, h.loc());
+                authorityRewrite, regexRewrite, redirect, direct, headers[0], headers[1], timeout, retryPolicy, fault, h.loc());
     }
 
-    private void checkRetries(Obj r) {
-        if (r != null) {
-            r.integer("attempts", 0, Integer.MAX_VALUE);
-            r.duration("perTryTimeout");
-            r.str("retryOn");
-            r.bool("retryRemoteLocalities");
-            r.duration("backoff");
+    /** Envoy's retry_on tokens Istio accepts that meshproxy does not implement. */
+    private static final List<String> UNSUPPORTED_RETRY_ON = List.of("envoy-ratelimited", "retriable-headers",
+            "reset-before-request", "http3-post-connect-failure");
+
+    /**
+     * Istio's {@code retries} as istiod converts it: {@code attempts} 0 (or absent) turns retries off; otherwise
+     * Istio's default policy with the attempts, and {@code retryOn} (when written) replacing its conditions. In
+     * {@code retryOn} a number is a status code for {@code retriable-status-codes}, which it switches on.
+     */
+    private RetryPolicy retries(Obj r) {
+        if (r == null) {
+            return null;
         }
+        Int attempts = r.integer("attempts", 0, Integer.MAX_VALUE);
+        Duration perTry = r.positiveDuration("perTryTimeout");
+        Duration backoff = r.positiveDuration("backoff");
+        r.bool("retryRemoteLocalities"); // no localities here: accepted, nothing to prefer
+        Boolean ignorePrevious = r.bool("retryIgnorePreviousHosts");
+        if (Boolean.FALSE.equals(ignorePrevious)) {
+            diag.error(r.valueLoc("retryIgnorePreviousHosts"), "'retryIgnorePreviousHosts: false' is not supported:"
+                    + " a meshproxy retry always prefers an endpoint not yet tried");
+        }
+        Set<RetryOn> on = null;
+        Set<Integer> codes = null;
+        Str retryOn = r.str("retryOn");
+        if (retryOn != null && !retryOn.value().isBlank()) {
+            on = java.util.EnumSet.noneOf(RetryOn.class);
+            codes = new java.util.TreeSet<>();
+            if (!retryOnTokens(r, retryOn, on, codes)) {
+                return null;
+            }
+            if (!codes.isEmpty()) {
+                on.add(RetryOn.RETRIABLE_STATUS_CODES);
+            }
+        }
+        if (attempts == null || attempts.value() == 0) {
+            return null; // Istio: explicitly no retries
+        }
+        RetryPolicy.Builder b = RetryPolicy.builder().numRetries(attempts.value())
+                .retryOn(on == null ? RetryPolicy.ISTIO_DEFAULT.retryOn() : on)
+                .retriableStatusCodes(codes == null ? RetryPolicy.ISTIO_DEFAULT.retriableStatusCodes() : codes);
+        if (perTry != null) {
+            b.perTryTimeout(perTry);
+        }
+        if (backoff != null) {
+            b.baseInterval(backoff).maxInterval(backoff.multipliedBy(10));
+        }
+        return build(r.loc(), b::build);
     }
 
-    private void checkFault(Obj f) {
+    /** Reads the comma-separated {@code retryOn}; each bad token is reported at its own column. */
+    private boolean retryOnTokens(Obj r, Str retryOn, Set<RetryOn> on, Set<Integer> codes) {
+        Node node = r.raw("retryOn");
+        boolean quoted = node instanceof ScalarNode sn
+                && sn.getScalarStyle() != org.snakeyaml.engine.v2.common.ScalarStyle.PLAIN;
+        boolean ok = true;
+        List<String> known = new ArrayList<>();
+        for (RetryOn x : RetryOn.values()) {
+            known.add(x.token());
+        }
+        String text = retryOn.value();
+        int at = 0;
+        for (String part : text.split(",", -1)) {
+            int start = at;
+            at += part.length() + 1;
+            String token = part.strip();
+            if (token.isEmpty()) {
+                continue;
+            }
+            int column = retryOn.loc().column() + (quoted ? 1 : 0) + start + part.indexOf(token);
+            Loc loc = new Loc(retryOn.loc().file(), retryOn.loc().line(), column);
+            if (token.chars().allMatch(Character::isDigit)) {
+                int code = token.length() > 3 ? -1 : Integer.parseInt(token);
+                if (code < 100 || code > 599) {
+                    diag.error(loc, "'" + token + "' in 'retryOn' is not an HTTP status code (100..599)");
+                    ok = false;
+                } else {
+                    codes.add(code);
+                }
+                continue;
+            }
+            RetryOn condition = RetryOn.fromToken(token);
+            if (condition != null) {
+                on.add(condition);
+            } else if (UNSUPPORTED_RETRY_ON.contains(token)) {
+                diag.error(loc, "retryOn condition '" + token + "' is not supported yet");
+                ok = false;
+            } else {
+                diag.error(loc, "unknown retryOn condition '" + token + "'" + Names.suggestion(token, known)
+                        + "; meshproxy knows " + String.join(", ", known) + " and HTTP status codes");
+                ok = false;
+            }
+        }
+        return ok;
+    }
+
+    /** gRPC status names as Istio writes them in {@code abort.grpcStatus}, by code. */
+    static final List<String> GRPC_STATUS = List.of("OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT",
+            "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+            "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
+            "UNAUTHENTICATED");
+
+    /** Istio's {@code fault}: delay and/or abort, each applied to a percentage of requests (none when unset). */
+    private FaultPolicy fault(Obj f) {
         if (f == null) {
-            return;
+            return null;
         }
-        Obj delay = f.obj("delay", "fixedDelay", "exponentialDelay", "percentage", "percent");
-        if (delay != null) {
-            delay.duration("fixedDelay");
-            delay.obj("percentage", "value");
+        FaultPolicy.Delay delay = null;
+        Obj d = f.obj("delay", "fixedDelay", "exponentialDelay", "percentage", "percent");
+        if (d != null) {
+            d.unsupported("exponentialDelay", null);
+            Duration fixed = d.missing("fixedDelay") ? null : d.positiveDuration("fixedDelay");
+            Double pct = percentage(d);
+            if (fixed != null && pct != null) {
+                delay = build(d.loc(), () -> new FaultPolicy.Delay(fixed, pct));
+            }
         }
-        Obj abort = f.obj("abort", "httpStatus", "grpcStatus", "http2Error", "percentage");
-        if (abort != null) {
-            abort.integer("httpStatus", 200, 599);
-            abort.str("grpcStatus");
-            abort.obj("percentage", "value");
+        FaultPolicy.Abort abort = null;
+        Obj a = f.obj("abort", "httpStatus", "grpcStatus", "http2Error", "percentage");
+        if (a != null) {
+            a.unsupported("http2Error", null);
+            Int http = a.integer("httpStatus", 200, 599);
+            Str grpc = a.str("grpcStatus");
+            Double pct = percentage(a);
+            int grpcCode = -1;
+            if (grpc != null) {
+                grpcCode = GRPC_STATUS.indexOf(grpc.value());
+                if (grpcCode < 0) {
+                    diag.error(grpc.loc(), "'grpcStatus' must be a gRPC status name such as UNAVAILABLE, was '"
+                            + grpc.value() + "'" + Names.suggestion(grpc.value(), GRPC_STATUS));
+                }
+            }
+            boolean both = a.has("httpStatus") && a.has("grpcStatus");
+            boolean neither = !a.has("httpStatus") && !a.has("grpcStatus") && !a.has("http2Error");
+            if (both) {
+                diag.error(a.loc(), "an abort takes only one of 'httpStatus' and 'grpcStatus'");
+            } else if (neither) {
+                diag.error(a.loc(), "an abort needs 'httpStatus' or 'grpcStatus'");
+            } else if (pct != null && http != null) {
+                abort = build(a.loc(), () -> FaultPolicy.Abort.http(http.value(), pct));
+            } else if (pct != null && grpcCode >= 0) {
+                int code = grpcCode;
+                abort = build(a.loc(), () -> FaultPolicy.Abort.grpc(code, pct));
+            }
         }
+        if (!f.has("delay") && !f.has("abort")) {
+            diag.error(f.loc(), "a fault needs 'delay' or 'abort'");
+        }
+        if (delay == null && abort == null) {
+            return null;
+        }
+        FaultPolicy.Delay dl = delay;
+        FaultPolicy.Abort ab = abort;
+        return build(f.loc(), () -> new FaultPolicy(dl, ab));
+    }
+
+    /**
+     * {@code percentage.value} (0..100, decimals allowed), else the deprecated integer {@code percent}, else 0:
+     * Istio injects nothing when neither is set. Null after an error.
+     */
+    private Double percentage(Obj o) {
+        boolean bad = false;
+        Double value = 0.0;
+        if (o.has("percentage")) {
+            Obj p = o.obj("percentage", "value");
+            Double v = p == null ? null : p.number("value", 0, 100);
+            bad = v == null && (p == null || p.has("value"));
+            value = v == null ? 0.0 : v;
+        }
+        if (o.has("percent")) {
+            Int legacy = o.integer("percent", 0, 100);
+            if (o.has("percentage")) {
+                diag.error(o.keyLoc("percent"), "'percent' is deprecated and cannot be combined with 'percentage': remove it");
+                bad = true;
+            } else if (legacy == null) {
+                bad = true;
+            } else {
+                diag.warning(o.keyLoc("percent"), "'percent' is deprecated: write 'percentage: {value: "
+                        + legacy.value() + "}' instead");
+                value = (double) legacy.value();
+            }
+        }
+        return bad ? null : value;
     }
 
     private Match match(Obj m) {

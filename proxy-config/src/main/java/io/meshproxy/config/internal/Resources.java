@@ -3,11 +3,19 @@ package io.meshproxy.config.internal;
 import io.meshproxy.config.internal.Obj.Int;
 import io.meshproxy.config.internal.Obj.Str;
 import io.meshproxy.core.config.DirectResponseAction;
+import io.meshproxy.core.config.FailureRateBreaker;
+import io.meshproxy.core.config.FaultPolicy;
+import io.meshproxy.core.config.HealthCheck;
 import io.meshproxy.core.config.HeaderMutation;
 import io.meshproxy.core.config.LbPolicy;
+import io.meshproxy.core.config.LocalRateLimit;
+import io.meshproxy.core.config.OutlierDetection;
 import io.meshproxy.core.config.RedirectAction;
+import io.meshproxy.core.config.RetryBudget;
+import io.meshproxy.core.config.RetryPolicy;
 import io.meshproxy.core.config.RouteAction;
 import io.meshproxy.core.config.RouteMatch;
+import io.meshproxy.core.config.TcpKeepalive;
 import io.meshproxy.core.config.UpstreamProtocol;
 import java.time.Duration;
 import java.util.List;
@@ -20,12 +28,21 @@ final class Resources {
     /** metadata: name and namespace (the Proxy's namespace when not written). */
     record Meta(String name, String namespace, Loc loc) {}
 
-    record Proxy(Meta meta, Loc kindLoc, Admin admin, List<Listener> listeners) {}
+    record Proxy(Meta meta, Loc kindLoc, Admin admin, List<Listener> listeners, List<DestinationPolicy> destinations,
+            List<RouteRateLimit> routeRateLimits) {}
+
+    /** The meshproxy extension {@code spec.destinations[]}: resilience settings for every cluster of a host. */
+    record DestinationPolicy(Str host, FailureRateBreaker circuitBreaker, HealthCheck healthCheck,
+            RetryBudget retryBudget, Loc loc) {}
+
+    /** The meshproxy extension {@code spec.localRateLimits[]}: a token bucket on the routes of a VirtualService. */
+    record RouteRateLimit(Str virtualService, Str route, LocalRateLimit limit, Loc loc) {}
 
     record Admin(String address, Int port) {}
 
     record Listener(Str name, String address, Int port, String direction, Loc directionLoc, Str forwardTo,
-            String forwardHost, int forwardPort, UpstreamProtocol forwardProtocol, Loc loc) {}
+            String forwardHost, int forwardPort, UpstreamProtocol forwardProtocol, LocalRateLimit localRateLimit,
+            Duration streamIdleTimeout, Loc loc) {}
 
     record ServiceEntry(Meta meta, List<Str> hosts, List<Port> ports, String resolution, Loc resolutionLoc,
             List<Endpoint> endpoints, Loc loc) {}
@@ -39,12 +56,23 @@ final class Resources {
 
     record Endpoint(Str address, Map<Str, Int> ports, Map<String, String> labels, int weight, Loc loc) {}
 
-    /** The parts of a traffic policy meshproxy implements; null fields are not set (inherit). */
-    record Policy(LbPolicy lb, Duration connectTimeout, Duration idleTimeout, List<PortPolicy> ports) {
+    /**
+     * The parts of a traffic policy meshproxy implements. A null part is not set: a subset inherits it from the
+     * rule; a port-level entry does not inherit (Istio: its omitted parts take their defaults).
+     */
+    record Policy(LbPolicy lb, Pool pool, OutlierDetection outlier, List<PortPolicy> ports) {
         static final Policy NONE = new Policy(null, null, null, List.of());
     }
 
-    record PortPolicy(Int port, LbPolicy lb, Duration connectTimeout, Duration idleTimeout) {}
+    record PortPolicy(Int port, LbPolicy lb, Pool pool, OutlierDetection outlier) {}
+
+    /**
+     * Istio's {@code connectionPool}, as written: a null field is not set (Istio's default applies). Istio treats
+     * 0 as not set for the four thresholds and maxRequestsPerConnection; so does this.
+     */
+    record Pool(Duration connectTimeout, Integer maxConnections, TcpKeepalive tcpKeepalive,
+            Integer http1MaxPendingRequests, Integer http2MaxRequests, Integer maxRequestsPerConnection,
+            Integer maxRetries, Duration idleTimeout, boolean h2Upgrade, Integer maxConcurrentStreams) {}
 
     record DestinationRule(Meta meta, Str host, Policy policy, List<Subset> subsets, Loc loc) {}
 
@@ -56,7 +84,7 @@ final class Resources {
     record Http(String name, List<Match> matches, List<Destination> route, Loc routeLoc, Str uriRewrite,
             String authorityRewrite, RouteAction.RegexRewrite regexRewrite, RedirectAction redirect,
             DirectResponseAction directResponse, HeaderMutation requestHeaders, HeaderMutation responseHeaders,
-            Duration timeout, Loc loc) {}
+            Duration timeout, RetryPolicy retryPolicy, FaultPolicy fault, Loc loc) {}
 
     record Match(RouteMatch match, Int port, Loc loc) {}
 

@@ -2,9 +2,11 @@ package io.meshproxy.config.internal;
 
 import io.meshproxy.config.ConfigError;
 import io.meshproxy.config.ConfigSource;
+import io.meshproxy.config.FieldValidation;
 import io.meshproxy.config.ListenerRole;
 import io.meshproxy.config.internal.Obj.Str;
 import io.meshproxy.config.internal.Resources.Destination;
+import io.meshproxy.config.internal.Resources.DestinationPolicy;
 import io.meshproxy.config.internal.Resources.DestinationRule;
 import io.meshproxy.config.internal.Resources.Endpoint;
 import io.meshproxy.config.internal.Resources.Http;
@@ -12,24 +14,32 @@ import io.meshproxy.config.internal.Resources.Listener;
 import io.meshproxy.config.internal.Resources.Match;
 import io.meshproxy.config.internal.Resources.Policy;
 import io.meshproxy.config.internal.Resources.Port;
+import io.meshproxy.config.internal.Resources.Pool;
 import io.meshproxy.config.internal.Resources.PortPolicy;
+import io.meshproxy.config.internal.Resources.RouteRateLimit;
 import io.meshproxy.config.internal.Resources.ServiceEntry;
 import io.meshproxy.config.internal.Resources.Subset;
 import io.meshproxy.config.internal.Resources.VirtualService;
 import io.meshproxy.core.config.Action;
 import io.meshproxy.core.config.AdminConfig;
+import io.meshproxy.core.config.CircuitBreakers;
 import io.meshproxy.core.config.ClusterConfig;
 import io.meshproxy.core.config.ConfigException;
+import io.meshproxy.core.config.ConnectionPoolConfig;
 import io.meshproxy.core.config.EndpointConfig;
 import io.meshproxy.core.config.HeaderMutation;
 import io.meshproxy.core.config.LbPolicy;
 import io.meshproxy.core.config.ListenerConfig;
+import io.meshproxy.core.config.LocalRateLimit;
+import io.meshproxy.core.config.OutlierDetection;
 import io.meshproxy.core.config.PathMatch;
 import io.meshproxy.core.config.ProxyConfig;
 import io.meshproxy.core.config.Route;
 import io.meshproxy.core.config.RouteAction;
 import io.meshproxy.core.config.RouteConfiguration;
+import io.meshproxy.core.config.RetryPolicy;
 import io.meshproxy.core.config.RouteMatch;
+import io.meshproxy.core.config.UpstreamProtocol;
 import io.meshproxy.core.config.VirtualHost;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -62,11 +72,19 @@ import java.util.function.Supplier;
 public final class Translator {
     private Translator() {}
 
-    /** The translation: a config and the listeners' roles when {@code errors} is empty. */
-    public record Result(ProxyConfig config, List<ListenerRole> listeners, List<ConfigError> errors) {}
+    /**
+     * The translation: a config and the listeners' roles when {@code errors} is empty; the warnings either way
+     * (deprecated fields, and with {@link FieldValidation#WARN} the unknown fields dropped).
+     */
+    public record Result(ProxyConfig config, List<ListenerRole> listeners, List<ConfigError> errors,
+            List<ConfigError> warnings) {}
 
     public static Result translate(List<ConfigSource> sources) {
-        Diagnostics diag = new Diagnostics();
+        return translate(sources, FieldValidation.STRICT);
+    }
+
+    public static Result translate(List<ConfigSource> sources, FieldValidation fieldValidation) {
+        Diagnostics diag = new Diagnostics(fieldValidation);
         ResourceReader reader = new ResourceReader(diag);
         for (ConfigSource s : sources) {
             reader.read(s);
@@ -84,7 +102,7 @@ public final class Translator {
             config = null;
         }
         if (diag.hasErrors()) {
-            return new Result(null, List.of(), diag.sorted());
+            return new Result(null, List.of(), diag.sorted(), diag.sortedWarnings());
         }
         List<ListenerRole> roles = new ArrayList<>();
         for (Listener l : reader.proxies.get(0).listeners()) {
@@ -93,7 +111,7 @@ public final class Translator {
                     inbound ? ListenerRole.Direction.INBOUND : ListenerRole.Direction.OUTBOUND,
                     inbound ? l.forwardTo().value() : null));
         }
-        return new Result(config, roles, List.of());
+        return new Result(config, roles, List.of(), diag.sortedWarnings());
     }
 
     /** One run of the translation. */
@@ -106,6 +124,10 @@ public final class Translator {
         private final Map<String, Service> services = new LinkedHashMap<>();
         private final Map<Service, DestinationRule> rules = new HashMap<>();
         private final Map<Service, VirtualService> routing = new HashMap<>();
+        /** The Proxy's {@code destinations[]} extension, by service. */
+        private final Map<Service, DestinationPolicy> extensions = new HashMap<>();
+        /** The Proxy's {@code localRateLimits[]}: per VirtualService, by http route name (null: all its routes). */
+        private final Map<VirtualService, Map<String, LocalRateLimit>> routeLimits = new HashMap<>();
         private final List<ClusterConfig> clusters = new ArrayList<>();
 
         Translation(Diagnostics diag, ResourceReader reader, List<ConfigSource> sources) {
@@ -125,6 +147,10 @@ public final class Translator {
             services();
             destinationRules();
             virtualServices();
+            if (proxy != null) {
+                destinationExtensions(proxy);
+                routeRateLimits(proxy);
+            }
             if (proxy == null || diag.hasErrors()) {
                 // Building routes and clusters from resources with errors would only repeat them.
                 return null;
@@ -208,7 +234,10 @@ public final class Translator {
                     continue;
                 }
                 ListenerConfig.Builder b = ListenerConfig.builder().name(l.name().value()).address(l.address())
-                        .port(l.port().value());
+                        .port(l.port().value()).localRateLimit(l.localRateLimit());
+                if (l.streamIdleTimeout() != null) {
+                    b.streamIdleTimeout(l.streamIdleTimeout());
+                }
                 if (l.direction().equals("OUTBOUND")) {
                     b.routes(outbound);
                 } else {
@@ -218,7 +247,7 @@ public final class Translator {
                     String cluster = "inbound|" + l.name().value();
                     ClusterConfig c = build(l.forwardTo().loc(), () -> ClusterConfig.builder().name(cluster)
                             .endpoint(EndpointConfig.of(l.forwardHost(), l.forwardPort()))
-                            .protocol(l.forwardProtocol()).build());
+                            .protocol(l.forwardProtocol()).circuitBreakers(CircuitBreakers.UNLIMITED).build());
                     if (c == null) {
                         continue;
                     }
@@ -309,6 +338,67 @@ public final class Translator {
         private String noService(String what, Str host) {
             return what + " '" + host.value() + "' matches no ServiceEntry host"
                     + Names.suggestion(host.value(), services.keySet());
+        }
+
+        // ------------------------------------------------------------ meshproxy extensions
+
+        /** {@code destinations[].host} resolves as a DestinationRule host does, short names in the Proxy's namespace. */
+        private void destinationExtensions(Resources.Proxy proxy) {
+            for (DestinationPolicy d : proxy.destinations()) {
+                Service s = lookup(d.host().value(), proxy.meta().namespace());
+                if (s == null) {
+                    diag.error(d.host().loc(), noService("destinations host", d.host()));
+                    continue;
+                }
+                DestinationPolicy other = extensions.putIfAbsent(s, d);
+                if (other != null) {
+                    diag.error(d.host().loc(), "host '" + s.host() + "' is already in 'destinations' at "
+                            + other.host().loc());
+                }
+            }
+        }
+
+        /** {@code localRateLimits[]}: a VirtualService by name, and optionally one of its http routes by name. */
+        private void routeRateLimits(Resources.Proxy proxy) {
+            Set<String> names = new java.util.TreeSet<>();
+            reader.virtualServices.forEach(vs -> {
+                if (vs.meta().name() != null) {
+                    names.add(vs.meta().name());
+                }
+            });
+            for (RouteRateLimit rl : proxy.routeRateLimits()) {
+                List<VirtualService> found = reader.virtualServices.stream()
+                        .filter(vs -> rl.virtualService().value().equals(vs.meta().name())).toList();
+                if (found.isEmpty()) {
+                    diag.error(rl.virtualService().loc(), "no VirtualService named '" + rl.virtualService().value()
+                            + "'" + Names.suggestion(rl.virtualService().value(), names));
+                    continue;
+                }
+                if (found.size() > 1) {
+                    diag.error(rl.virtualService().loc(), "several VirtualServices are named '"
+                            + rl.virtualService().value() + "' (in different namespaces): rename one");
+                    continue;
+                }
+                VirtualService vs = found.get(0);
+                String route = rl.route() == null ? null : rl.route().value();
+                if (route != null) {
+                    List<String> routes = vs.http().stream().map(Http::name).filter(n -> n != null).toList();
+                    if (!routes.contains(route)) {
+                        diag.error(rl.route().loc(), "VirtualService '" + vs.meta().name() + "' has no http route named '"
+                                + route + "' (" + (routes.isEmpty() ? "its routes have no 'name'"
+                                        : "it has " + String.join(", ", routes)) + ")" + Names.suggestion(route, routes));
+                        continue;
+                    }
+                }
+                Map<String, LocalRateLimit> byRoute = routeLimits.computeIfAbsent(vs, k -> new HashMap<>());
+                if (byRoute.containsKey(route)) {
+                    diag.error(rl.loc(), "a second local rate limit for " + (route == null
+                            ? "all routes of VirtualService '" + vs.meta().name() + "'"
+                            : "route '" + route + "' of VirtualService '" + vs.meta().name() + "'"));
+                    continue;
+                }
+                byRoute.put(route, rl.limit());
+            }
         }
 
         // ------------------------------------------------------------ DestinationRule
@@ -512,48 +602,92 @@ public final class Translator {
             for (Port p : s.entry().ports()) {
                 List<EndpointConfig> endpoints = endpoints(s, p);
                 Policy base = dr == null ? Policy.NONE : dr.policy();
-                cluster(clusterName(p.number(), null, s.host()), endpoints, p, base, Policy.NONE, s.entry().loc());
+                cluster(s, clusterName(p.number(), null, s.host()), endpoints, p, base, Policy.NONE, s.entry().loc());
                 if (dr != null) {
                     for (Subset sub : dr.subsets()) {
                         List<EndpointConfig> selected = endpoints.stream()
                                 .filter(e -> selects(sub, e.labels())).toList();
-                        cluster(clusterName(p.number(), sub.name().value(), s.host()), selected, p, base, sub.policy(),
-                                sub.loc());
+                        cluster(s, clusterName(p.number(), sub.name().value(), s.host()), selected, p, base,
+                                sub.policy(), sub.loc());
                     }
                 }
             }
         }
 
-        private void cluster(String name, List<EndpointConfig> endpoints, Port port, Policy base, Policy subset, Loc at) {
-            LbPolicy lb = null;
-            Duration connect = null;
-            Duration idle = null;
-            // Istio: port-level settings override the rule's, a subset's override both.
-            for (Policy p : List.of(base, subset)) {
-                lb = p.lb() != null ? p.lb() : lb;
-                connect = p.connectTimeout() != null ? p.connectTimeout() : connect;
-                idle = p.idleTimeout() != null ? p.idleTimeout() : idle;
-                for (PortPolicy pp : p.ports()) {
-                    if (pp.port().value() == port.number()) {
-                        lb = pp.lb() != null ? pp.lb() : lb;
-                        connect = pp.connectTimeout() != null ? pp.connectTimeout() : connect;
-                        idle = pp.idleTimeout() != null ? pp.idleTimeout() : idle;
-                    }
+        /**
+         * One cluster's settings, merged as istiod merges a DestinationRule for a subset cluster on a port: the
+         * rule's policy; replaced by its port-level entry for this port (whole: the entry's omitted parts take their
+         * defaults); then each part the subset sets (loadBalancer, connectionPool, outlierDetection, each whole);
+         * then the subset's own port-level entry, whole again.
+         */
+        private void cluster(Service s, String name, List<EndpointConfig> endpoints, Port port, Policy base,
+                Policy subset, Loc at) {
+            LbPolicy lb = base.lb();
+            Pool pool = base.pool();
+            OutlierDetection outlier = base.outlier();
+            PortPolicy pp = portPolicy(base, port);
+            if (pp != null) {
+                lb = pp.lb();
+                pool = pp.pool();
+                outlier = pp.outlier();
+            }
+            lb = subset.lb() != null ? subset.lb() : lb;
+            pool = subset.pool() != null ? subset.pool() : pool;
+            outlier = subset.outlier() != null ? subset.outlier() : outlier;
+            PortPolicy sp = portPolicy(subset, port);
+            if (sp != null) {
+                lb = sp.lb();
+                pool = sp.pool();
+                outlier = sp.outlier();
+            }
+            DestinationPolicy ext = extensions.get(s);
+            ClusterConfig.Builder b = ClusterConfig.builder().name(name).protocol(port.protocol())
+                    .lbPolicy(lb == null ? LbPolicy.ROUND_ROBIN : lb).outlierDetection(outlier);
+            endpoints.forEach(b::endpoint);
+            // Istio sets every threshold to 2^32-1 unless the connectionPool says otherwise.
+            CircuitBreakers cb = CircuitBreakers.UNLIMITED;
+            if (pool != null) {
+                if (pool.connectTimeout() != null) {
+                    b.connectTimeout(pool.connectTimeout());
+                }
+                if (pool.idleTimeout() != null) {
+                    b.idleTimeout(pool.idleTimeout());
+                }
+                if (pool.h2Upgrade() && port.protocol() == UpstreamProtocol.HTTP1) {
+                    b.protocol(UpstreamProtocol.HTTP2);
+                }
+                cb = pool.maxConnections() == null ? cb : cb.withMaxConnections(pool.maxConnections());
+                cb = pool.http1MaxPendingRequests() == null ? cb : cb.withMaxPendingRequests(pool.http1MaxPendingRequests());
+                cb = pool.http2MaxRequests() == null ? cb : cb.withMaxRequests(pool.http2MaxRequests());
+                cb = pool.maxRetries() == null ? cb : cb.withMaxRetries(pool.maxRetries());
+                int perConnection = pool.maxRequestsPerConnection() == null ? 0 : pool.maxRequestsPerConnection();
+                int streams = pool.maxConcurrentStreams() == null ? 0 : pool.maxConcurrentStreams();
+                Pool p = pool;
+                ConnectionPoolConfig cp = build(at, () -> new ConnectionPoolConfig(perConnection, streams, p.tcpKeepalive()));
+                if (cp != null) {
+                    b.connectionPool(cp);
                 }
             }
-            ClusterConfig.Builder b = ClusterConfig.builder().name(name).protocol(port.protocol())
-                    .lbPolicy(lb == null ? LbPolicy.ROUND_ROBIN : lb);
-            endpoints.forEach(b::endpoint);
-            if (connect != null) {
-                b.connectTimeout(connect);
+            if (ext != null) {
+                if (ext.retryBudget() != null) {
+                    cb = cb.withRetryBudget(ext.retryBudget());
+                }
+                b.failureRateBreaker(ext.circuitBreaker()).healthCheck(ext.healthCheck());
             }
-            if (idle != null) {
-                b.idleTimeout(idle);
-            }
+            b.circuitBreakers(cb);
             ClusterConfig c = build(at, b::build);
             if (c != null) {
                 clusters.add(c);
             }
+        }
+
+        private static PortPolicy portPolicy(Policy p, Port port) {
+            for (PortPolicy pp : p.ports()) {
+                if (pp.port().value() == port.number()) {
+                    return pp;
+                }
+            }
+            return null;
         }
 
         private List<EndpointConfig> endpoints(Service s, Port p) {
@@ -668,7 +802,8 @@ public final class Translator {
             List<Route> out = new ArrayList<>();
             if (vs == null) {
                 Route r = build(s.entry().loc(), () -> Route.builder().name("default")
-                        .action(RouteAction.builder().cluster(clusterName(p.number(), null, s.host())).build()).build());
+                        .action(RouteAction.builder().cluster(clusterName(p.number(), null, s.host()))
+                                .retryPolicy(RetryPolicy.ISTIO_DEFAULT).build()).build());
                 if (r != null) {
                     out.add(r);
                 }
@@ -761,6 +896,12 @@ public final class Translator {
             }
             if (http.timeout() != null) {
                 b.timeout(http.timeout());
+            }
+            b.retryPolicy(http.retryPolicy()).fault(http.fault());
+            Map<String, LocalRateLimit> limits = routeLimits.get(vs);
+            if (limits != null) {
+                LocalRateLimit own = http.name() == null ? null : limits.get(http.name());
+                b.rateLimit(own != null ? own : limits.get(null));
             }
             return build(http.loc(), b::build);
         }
