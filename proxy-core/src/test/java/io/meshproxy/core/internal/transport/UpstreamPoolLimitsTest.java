@@ -12,12 +12,18 @@ import io.meshproxy.core.config.ClusterConfig;
 import io.meshproxy.core.config.ConnectionPoolConfig;
 import io.meshproxy.core.config.ListenerConfig;
 import io.meshproxy.core.config.ProxyConfig;
+import io.meshproxy.core.config.TcpKeepalive;
 import io.meshproxy.core.config.UpstreamProtocol;
 import io.meshproxy.core.testing.Configs;
 import io.meshproxy.core.testing.RawHttp;
 import io.meshproxy.core.testing.RequestLogs;
 import io.meshproxy.core.testing.TestUpstream;
 import io.meshproxy.core.upstream.Cluster;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.epoll.EpollChannelOption;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpClient.Version;
@@ -30,6 +36,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -149,7 +156,7 @@ class UpstreamPoolLimitsTest {
         }
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void http2StreamsPerConnectionAreThePeersLimitWhenItIsLower() throws Exception {
         try (TestUpstream up = TestUpstream.startWithMaxStreams("a", 1);
              MeshProxy proxy = MeshProxy.builder()
@@ -289,5 +296,34 @@ class UpstreamPoolLimitsTest {
             assertEquals(1, cluster.resources().connections());
         }
         assertCountersBackToZero(cluster); // closing the proxy closed the idle connection
+    }
+
+    /** Istio's tcp.tcpKeepalive: SO_KEEPALIVE on the upstream socket, and the probe timing where epoll runs. */
+    @Test
+    void upstreamBootstrapSetsTcpKeepalive() throws Exception {
+        EventLoopGroup group = Transport.newGroup(1, "keepalive-test");
+        try (TestUpstream up = TestUpstream.start("a")) {
+            EventLoop loop = group.next();
+            Channel plain = Transport.upstreamBootstrap(loop, Duration.ofSeconds(5), null)
+                    .connect("127.0.0.1", up.port()).sync().channel();
+            Channel probed = Transport.upstreamBootstrap(loop, Duration.ofSeconds(5),
+                    new TcpKeepalive(Duration.ofSeconds(30), Duration.ofMillis(4500), 4))
+                    .connect("127.0.0.1", up.port()).sync().channel();
+            try {
+                assertFalse(plain.config().getOption(ChannelOption.SO_KEEPALIVE));
+                assertTrue(probed.config().getOption(ChannelOption.SO_KEEPALIVE));
+                if (Transport.name().equals("epoll")) {
+                    assertEquals(30, probed.config().getOption(EpollChannelOption.TCP_KEEPIDLE));
+                    assertEquals(5, probed.config().getOption(EpollChannelOption.TCP_KEEPINTVL),
+                            "whole seconds, rounded up");
+                    assertEquals(4, probed.config().getOption(EpollChannelOption.TCP_KEEPCNT));
+                }
+            } finally {
+                plain.close().sync();
+                probed.close().sync();
+            }
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
     }
 }
