@@ -87,6 +87,15 @@ class UpstreamPoolLimitsTest {
         return HttpClient.newBuilder().version(Version.HTTP_1_1).build();
     }
 
+    /** Awaits {@code condition}; on timeout fails with {@code state}, so a rare failure says what it saw. */
+    private static void awaitOrExplain(java.util.function.BooleanSupplier condition, java.util.function.Supplier<String> state) {
+        try {
+            await().atMost(WAIT).until(condition::getAsBoolean);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("timed out: " + state.get(), e);
+        }
+    }
+
     private static void assertCountersBackToZero(Cluster cluster) {
         await().atMost(WAIT).until(() -> cluster.resources().connections() == 0
                 && cluster.resources().pendingRequests() == 0);
@@ -171,7 +180,10 @@ class UpstreamPoolLimitsTest {
             await().atMost(WAIT).until(() -> up.heldRequests() == 1 && cluster.resources().pendingRequests() == 2);
             for (int served = 1; served <= 3; served++) {
                 int s = served;
-                await().atMost(WAIT).until(() -> up.heldRequests() == 1 && up.requestsReceived() == s);
+                awaitOrExplain(() -> up.heldRequests() == 1 && up.requestsReceived() == s, () -> "request " + s
+                        + ": held " + up.heldRequests() + ", received " + up.requestsReceived() + ", pending "
+                        + cluster.resources().pendingRequests() + ", connections " + cluster.resources().connections()
+                        + ", accepted " + up.connectionsAccepted() + ", responses " + all);
                 up.releaseHeld();
             }
             for (CompletableFuture<HttpResponse<String>> f : all) {
