@@ -2,6 +2,9 @@ package io.meshproxy.core.upstream;
 
 import io.meshproxy.core.config.CircuitBreakers;
 import io.meshproxy.core.config.RetryBudget;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -9,6 +12,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * requests in flight and retries in flight, across every event loop. Each {@code tryAcquire} either takes
  * one unit (and the caller must release it exactly once) or returns false because the threshold is reached;
  * nothing ever waits. Lock-free (a CAS loop per acquire).
+ *
+ * <p>{@code maxConnections} is shared by the connection pools of every event loop and every host, so a
+ * connection closing on one loop may be the one a request pending on another loop is waiting for. A pool
+ * refused a connection registers a wake-up with {@link #awaitConnection} (then tries again, so a release in
+ * between is not lost); every {@link #releaseConnection} runs the wake-ups registered so far, each of which
+ * hands the retry to its own pool's event loop. A pool also registers an idle reclaimer: while connections
+ * are awaited, pools close idle connections instead of keeping them, so that a limit reached by idle
+ * connections of one loop or host cannot starve requests of another.
  */
 public final class ClusterResources {
     private final CircuitBreakers limits;
@@ -16,6 +27,8 @@ public final class ClusterResources {
     private final AtomicInteger pending = new AtomicInteger();
     private final AtomicInteger requests = new AtomicInteger();
     private final AtomicInteger retries = new AtomicInteger();
+    private final ConcurrentLinkedQueue<Runnable> connectionWaiters = new ConcurrentLinkedQueue<>();
+    private final Set<Runnable> idleReclaimers = ConcurrentHashMap.newKeySet();
 
     public ClusterResources(CircuitBreakers limits) {
         this.limits = limits;
@@ -41,8 +54,46 @@ public final class ClusterResources {
         return tryAcquire(connections, limits.maxConnections());
     }
 
+    /** One connection is gone (closed, or its connect failed): wakes every pool waiting for a connection. */
     public void releaseConnection() {
         connections.decrementAndGet();
+        if (!connectionWaiters.isEmpty()) {
+            Runnable wake;
+            while ((wake = connectionWaiters.poll()) != null) {
+                wake.run();
+            }
+        }
+    }
+
+    /**
+     * Runs {@code wake} (once, on the releasing thread: it must only hand work to its own event loop) at the
+     * next {@link #releaseConnection}. The caller tries {@link #tryAcquireConnection} again after registering.
+     */
+    public void awaitConnection(Runnable wake) {
+        connectionWaiters.add(wake);
+        if (!idleReclaimers.isEmpty()) {
+            for (Runnable r : idleReclaimers) {
+                r.run();
+            }
+        }
+    }
+
+    /** Whether some pool waits for a connection to be released: an idle connection should close, not linger. */
+    public boolean connectionAwaited() {
+        return !connectionWaiters.isEmpty();
+    }
+
+    /**
+     * Registers a pool's idle reclaimer, run (on any thread: it must only hand work to its own event loop)
+     * whenever a pool starts waiting for a connection; it closes one idle connection if a connection is still
+     * {@linkplain #connectionAwaited() awaited} by then.
+     */
+    public void addIdleReclaimer(Runnable reclaimer) {
+        idleReclaimers.add(reclaimer);
+    }
+
+    public void removeIdleReclaimer(Runnable reclaimer) {
+        idleReclaimers.remove(reclaimer);
     }
 
     public boolean tryAcquirePending() {

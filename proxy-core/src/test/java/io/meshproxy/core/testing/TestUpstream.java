@@ -59,6 +59,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@code /delay/MS}: answers after MS milliseconds;
  *   <li>{@code /reset}: closes the connection (HTTP/1.1) or resets the stream (HTTP/2) without answering;
  *   <li>{@code /status/CODE}: answers CODE;
+ *   <li>{@code /hold}: answers 200 {@code released} when the test calls {@link #releaseHeld()};
  *   <li>{@code /close}: reads the body, answers with {@code Connection: close}, closes the connection 100 ms later;
  *   <li>anything else: 200 with the server's name as body.
  * </ul>
@@ -74,6 +75,7 @@ public final class TestUpstream implements AutoCloseable {
     private final AtomicInteger activeStreams = new AtomicInteger();
     private final Long h2MaxConcurrentStreams;
     private volatile String forcedMode;
+    private final java.util.concurrent.ConcurrentLinkedQueue<Runnable> held = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     private TestUpstream(String name, Long h2MaxConcurrentStreams) throws InterruptedException {
         this.name = name;
@@ -163,6 +165,19 @@ public final class TestUpstream implements AutoCloseable {
     /** The most HTTP/2 streams (or HTTP/1.1 requests) seen in flight at once. */
     public int maxConcurrentRequests() {
         return maxConcurrentStreams.get();
+    }
+
+    /** {@code /hold} requests received and not yet released. */
+    public int heldRequests() {
+        return held.size();
+    }
+
+    /** Answers every {@code /hold} request received so far; later ones wait for the next call. */
+    public void releaseHeld() {
+        Runnable r;
+        while ((r = held.poll()) != null) {
+            r.run();
+        }
     }
 
     @Override
@@ -299,6 +314,8 @@ public final class TestUpstream implements AutoCloseable {
                 mode = "reset";
             } else if (p.startsWith("/delay/")) {
                 mode = "delay:" + p.substring("/delay/".length());
+            } else if (p.startsWith("/hold")) {
+                mode = "hold";
             } else if (p.startsWith("/close")) {
                 mode = "close";
             } else if (p.startsWith("/status/")) {
@@ -393,6 +410,11 @@ public final class TestUpstream implements AutoCloseable {
                         long ms = Long.parseLong(mode.substring("delay:".length()));
                         ctx.executor().schedule(() -> full(ctx, HttpResponseStatus.OK, "delayed " + ms),
                                 ms, TimeUnit.MILLISECONDS);
+                    }
+                }
+                case "hold" -> {
+                    if (last) {
+                        held.add(() -> ctx.executor().execute(() -> full(ctx, HttpResponseStatus.OK, "released")));
                     }
                 }
                 case "status" -> {

@@ -26,33 +26,58 @@ import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
  * HTTP/2 (cleartext, prior knowledge) connections to one host from one event loop. Requests are
- * multiplexed as streams; a connection takes at most the peer's SETTINGS_MAX_CONCURRENT_STREAMS, learned
- * before any stream is opened on it. Requests beyond every connection's capacity wait in order and open
- * another connection. A connection that receives GOAWAY takes no new streams.
+ * multiplexed as streams; a connection takes at most min(the peer's SETTINGS_MAX_CONCURRENT_STREAMS,
+ * {@code maxConcurrentStreams}) streams, learned before any stream is opened on it, and at most
+ * {@code maxRequestsPerConnection} streams over its life, after which it closes when its last stream ends.
+ * Requests beyond every connection's capacity wait in order and open another connection. A connection that
+ * receives GOAWAY takes no new streams.
+ *
+ * <p>Envoy's thresholds, counted cluster-wide in {@link ClusterResources}: a connection is opened only
+ * within {@code maxConnections} (refusals count {@code upstream_cx_overflow}); a request that finds no stream
+ * capacity (also while a connection is being established) is pending and holds one unit of
+ * {@code maxPendingRequests} until it gets a stream, fails or ends, or fails at once with 503 UO
+ * ({@code upstream_rq_pending_overflow}) when none is left.
  */
 public final class Http2Pool implements EndpointPool {
     static final int STREAM_WINDOW = 1 << 20;
 
     private final EventLoop loop;
     private final Host host;
+    private final ClusterResources resources;
+    private final ClusterStats stats;
     private final Bootstrap bootstrap;
     private final long idleTimeoutNanos;
+    private final int maxRequestsPerConnection;
+    private final long streamLimit;
     private final List<Connection> connections = new ArrayList<>(2);
-    private final ArrayDeque<UpstreamExchange> pending = new ArrayDeque<>();
+    /** Pending requests, oldest first; each holds one pending unit of {@link #resources} while here. */
+    private final ArrayDeque<UpstreamExchange> waiters = new ArrayDeque<>();
+    private final Runnable wake = () -> onLoop(this::onConnectionReleased);
+    private final Runnable reclaimer = () -> onLoop(this::reclaimIdle);
     private int connecting;
+    /** A wake-up is registered with, or on its way from, {@link ClusterResources#awaitConnection}. */
+    private boolean awaitingConnection;
     private boolean closed;
     private boolean retired;
 
     public Http2Pool(EventLoop loop, Host host, ClusterConfig config, ClusterResources resources, ClusterStats stats) {
         this.loop = loop;
         this.host = host;
+        this.resources = resources;
+        this.stats = stats;
         this.idleTimeoutNanos = config.idleTimeout().toNanos();
-        this.bootstrap = Transport.upstreamBootstrap(loop, config.connectTimeout());
+        this.maxRequestsPerConnection = config.connectionPool().maxRequestsPerConnection();
+        int streams = config.connectionPool().maxConcurrentStreams();
+        this.streamLimit = streams > 0 ? streams : Long.MAX_VALUE;
+        this.bootstrap = Transport.upstreamBootstrap(loop, config.connectTimeout(),
+                config.connectionPool().tcpKeepalive());
+        resources.addIdleReclaimer(reclaimer);
     }
 
     @Override
@@ -62,45 +87,131 @@ public final class Http2Pool implements EndpointPool {
             exchange.onAcquireFailed(null, ResponseFlag.UF);
             return;
         }
-        pending.add(exchange);
+        if (waiters.isEmpty()) {
+            Connection c = available();
+            if (c != null) {
+                c.open(exchange);
+                return;
+            }
+        }
+        if (!resources.tryAcquirePending()) {
+            stats.upstreamRqPendingOverflow.increment();
+            exchange.onAcquireFailed(null, ResponseFlag.UO);
+            return;
+        }
+        waiters.add(exchange);
+        // An exchange may end while it waits (downstream gone, timeout): give its pending unit back at once.
+        exchange.response().whenComplete((r, failure) -> {
+            if (failure != null) {
+                dropWaiter(exchange);
+            }
+        });
         dispatch();
     }
 
-    private void dispatch() {
-        while (!pending.isEmpty()) {
-            UpstreamExchange ex = pending.peek();
-            if (ex.isFinished()) {
-                pending.poll();
-                continue;
+    private void dropWaiter(UpstreamExchange exchange) {
+        if (!loop.inEventLoop()) {
+            onLoop(() -> dropWaiter(exchange));
+            return;
+        }
+        if (waiters.remove(exchange)) {
+            resources.releasePending();
+        }
+    }
+
+    /** The oldest pending request still waiting, its pending unit released; null if none. */
+    private UpstreamExchange pollWaiter() {
+        UpstreamExchange ex;
+        while ((ex = waiters.poll()) != null) {
+            resources.releasePending();
+            if (!ex.isFinished()) {
+                return ex;
             }
+        }
+        return null;
+    }
+
+    /** Gives pending requests the free stream capacity, oldest first, and connects for the rest. */
+    private void dispatch() {
+        while (!waiters.isEmpty()) {
             Connection c = available();
             if (c == null) {
-                if (connecting == 0 && !closed) {
-                    connect();
-                }
-                return;
+                break;
             }
-            pending.poll();
-            c.open(ex);
+            UpstreamExchange ex = pollWaiter();
+            if (ex != null) {
+                c.open(ex);
+            }
         }
+        connectForWaiters();
     }
 
     private Connection available() {
         for (int i = 0; i < connections.size(); i++) {
             Connection c = connections.get(i);
-            if (c.ready && !c.goingAway && c.active < c.maxStreams && c.parent.isActive()) {
+            if (c.ready && !c.goingAway && c.active < c.maxStreams && !c.exhausted() && c.parent.isActive()) {
                 return c;
             }
         }
         return null;
     }
 
+    /** One connection at a time is established for the pending requests, within maxConnections. */
+    private void connectForWaiters() {
+        if (closed || waiters.isEmpty() || connecting > 0 || available() != null) {
+            return;
+        }
+        if (!resources.tryAcquireConnection()) {
+            stats.upstreamCxOverflow.increment();
+            if (awaitingConnection) {
+                return;
+            }
+            awaitingConnection = true;
+            resources.awaitConnection(wake);
+            if (!resources.tryAcquireConnection()) {
+                return; // woken by the next connection to close anywhere in the cluster
+            }
+        }
+        connect();
+    }
+
+    private void onConnectionReleased() {
+        awaitingConnection = false;
+        dispatch();
+    }
+
+    /** Another pool waits for a connection: give up one without streams. */
+    private void reclaimIdle() {
+        if (!resources.connectionAwaited()) {
+            return;
+        }
+        for (int i = 0; i < connections.size(); i++) {
+            Connection c = connections.get(i);
+            if (c.ready && c.active == 0) {
+                c.parent.close();
+                return;
+            }
+        }
+    }
+
+    private void onLoop(Runnable task) {
+        try {
+            loop.execute(task);
+        } catch (RejectedExecutionException e) {
+            // the event loop is shutting down: its pools are gone with it
+        }
+    }
+
+    /** Called with one connection unit of {@link #resources} taken. */
     private void connect() {
         connecting++;
+        stats.upstreamCxTotal.increment();
         ChannelFuture f = bootstrap.connect(host.address(), host.port());
         f.addListener(done -> {
             if (!done.isSuccess()) {
                 connecting--;
+                stats.upstreamCxConnectFail.increment();
+                resources.releaseConnection();
                 failPendingIfStuck(done.cause());
                 return;
             }
@@ -116,16 +227,21 @@ public final class Http2Pool implements EndpointPool {
                     conn);
             connections.add(conn);
             host.connectionOpened();
+            ch.closeFuture().addListener(x -> conn.gone());
+            if (closed) {
+                ch.close();
+            }
         });
     }
 
+    /** No connection can serve the pending requests and none is on its way: they fail (Envoy purges them). */
     private void failPendingIfStuck(Throwable cause) {
         if (connecting > 0 || available() != null) {
             dispatch();
             return;
         }
         UpstreamExchange ex;
-        while ((ex = pending.poll()) != null) {
+        while ((ex = pollWaiter()) != null) {
             ex.onAcquireFailed(cause, ResponseFlag.UF);
         }
     }
@@ -148,11 +264,12 @@ public final class Http2Pool implements EndpointPool {
     @Override
     public void close() {
         closed = true;
+        resources.removeIdleReclaimer(reclaimer);
         for (Connection c : new ArrayList<>(connections)) {
             c.parent.close();
         }
         UpstreamExchange ex;
-        while ((ex = pending.poll()) != null) {
+        while ((ex = pollWaiter()) != null) {
             ex.onAcquireFailed(null, ResponseFlag.UF);
         }
     }
@@ -171,11 +288,12 @@ public final class Http2Pool implements EndpointPool {
     private final class Connection extends ChannelInboundHandlerAdapter {
         private final Channel parent;
         private final Http2StreamChannelBootstrap streams;
-        private long maxStreams = Long.MAX_VALUE;
+        private long maxStreams = streamLimit;
         private int active;
+        /** Streams opened over the connection's life, for maxRequestsPerConnection. */
+        private int opened;
         private boolean ready;
         private boolean goingAway;
-        private boolean gone;
         private ScheduledFuture<?> idleTimer;
 
         Connection(Channel parent) {
@@ -183,8 +301,13 @@ public final class Http2Pool implements EndpointPool {
             this.streams = new Http2StreamChannelBootstrap(parent);
         }
 
+        boolean exhausted() {
+            return maxRequestsPerConnection > 0 && opened >= maxRequestsPerConnection;
+        }
+
         void open(UpstreamExchange ex) {
             active++;
+            opened++;
             if (idleTimer != null) {
                 idleTimer.cancel(false);
                 idleTimer = null;
@@ -208,8 +331,8 @@ public final class Http2Pool implements EndpointPool {
 
         void streamClosed() {
             active--;
-            if (active == 0 && retired && pending.isEmpty()) {
-                parent.close();
+            if (active == 0 && (exhausted() || (waiters.isEmpty() && (retired || resources.connectionAwaited())))) {
+                parent.close(); // its last stream ended; gone() lets pending requests connect
                 return;
             }
             if (active == 0 && idleTimeoutNanos > 0 && parent.isActive()) {
@@ -228,7 +351,7 @@ public final class Http2Pool implements EndpointPool {
                 if (msg instanceof Http2SettingsFrame settings) {
                     Long max = settings.settings().maxConcurrentStreams();
                     if (max != null) {
-                        maxStreams = max;
+                        maxStreams = Math.min(max, streamLimit);
                     }
                     if (!ready) {
                         ready = true;
@@ -244,21 +367,21 @@ public final class Http2Pool implements EndpointPool {
             }
         }
 
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            if (gone) {
-                return;
-            }
-            gone = true;
-            if (!ready) {
-                connecting--;
-            }
+        /** The connection closed (once): its connection unit goes back; pending requests reconnect or fail. */
+        void gone() {
             connections.remove(this);
             host.connectionClosed();
             if (idleTimer != null) {
                 idleTimer.cancel(false);
             }
-            failPendingIfStuck(new java.nio.channels.ClosedChannelException());
+            resources.releaseConnection();
+            if (!ready) {
+                // closed before the peer's SETTINGS: as a failed connect, those waiting for it fail
+                connecting--;
+                failPendingIfStuck(new java.nio.channels.ClosedChannelException());
+            } else {
+                dispatch();
+            }
         }
 
         @Override

@@ -9,7 +9,9 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
+import io.meshproxy.core.config.TcpKeepalive;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
@@ -70,6 +72,38 @@ public final class Transport {
                 .option(ChannelOption.TCP_NODELAY, true)
                 .resolver(RESOLVER)
                 .handler(NoHandler.INSTANCE);
+    }
+
+    /**
+     * As {@link #upstreamBootstrap(EventLoop, Duration)}, with TCP keep-alive probes when {@code keepalive} is
+     * not null (Istio {@code tcp.tcpKeepalive}): SO_KEEPALIVE on, and on the native epoll transport
+     * TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT from its time, interval and probes (whole seconds, rounded
+     * up; a zero field keeps the operating system's value). On NIO (other platforms, or
+     * {@code -Dmeshproxy.transport=nio}) only SO_KEEPALIVE is set and the operating system's timing applies.
+     */
+    public static Bootstrap upstreamBootstrap(EventLoop loop, Duration connectTimeout, TcpKeepalive keepalive) {
+        Bootstrap b = upstreamBootstrap(loop, connectTimeout);
+        if (keepalive == null) {
+            return b;
+        }
+        b.option(ChannelOption.SO_KEEPALIVE, true);
+        if (EPOLL) {
+            if (!keepalive.time().isZero()) {
+                b.option(EpollChannelOption.TCP_KEEPIDLE, seconds(keepalive.time()));
+            }
+            if (!keepalive.interval().isZero()) {
+                b.option(EpollChannelOption.TCP_KEEPINTVL, seconds(keepalive.interval()));
+            }
+            if (keepalive.probes() > 0) {
+                b.option(EpollChannelOption.TCP_KEEPCNT, keepalive.probes());
+            }
+        }
+        return b;
+    }
+
+    private static int seconds(Duration d) {
+        long s = d.getSeconds() + (d.getNano() > 0 ? 1 : 0);
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, s));
     }
 
     @ChannelHandler.Sharable
