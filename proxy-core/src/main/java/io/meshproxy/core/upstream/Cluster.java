@@ -30,6 +30,9 @@ import java.util.concurrent.ScheduledExecutorService;
  * request's upstream connection lives on the request's own event loop.
  */
 public final class Cluster {
+    /** Envoy's default {@code healthy_panic_threshold}, used when the cluster has no outlier detection. */
+    public static final int DEFAULT_PANIC_THRESHOLD = 50;
+
     private final ClusterConfig config;
     private final List<Host> hosts;
     private final Map<String, List<Host>> subsets;
@@ -94,9 +97,6 @@ public final class Cluster {
                 : new HealthChecker(config.name(), config.healthCheck(), this.hosts, stats, scheduler,
                         config.connectTimeout());
     }
-
-    /** Envoy's default {@code healthy_panic_threshold}, used when the cluster has no outlier detection. */
-    public static final int DEFAULT_PANIC_THRESHOLD = 50;
 
     /**
      * Starts the outlier-detection sweep and the active health checks, if configured. Idempotent; a cluster
