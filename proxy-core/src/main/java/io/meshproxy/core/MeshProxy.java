@@ -63,22 +63,31 @@ public final class MeshProxy implements AutoCloseable {
         this.filters = List.copyOf(b.filters);
         this.handlers = Map.copyOf(b.handlers);
         this.logListeners = List.copyOf(b.logListeners);
-        this.clusters = buildClusters(config, Map.of());
-        Map<String, HttpService> chains = compileChains(config, clusters);
-        Map<String, ListenerRuntime> rs = new LinkedHashMap<>();
-        for (ListenerConfig l : config.listeners()) {
-            rs.put(l.name(), new ListenerRuntime(l, chains.get(l.name()), logListeners));
-        }
-        this.runtimes = Collections.unmodifiableMap(rs);
+        // The group first: clusters schedule their outlier-detection sweeps and health checks on it.
         this.group = Transport.newGroup(b.eventLoopThreads, "meshproxy");
+        try {
+            this.clusters = buildClusters(config, Map.of());
+            Map<String, HttpService> chains = compileChains(config, clusters);
+            Map<String, ListenerRuntime> rs = new LinkedHashMap<>();
+            for (ListenerConfig l : config.listeners()) {
+                rs.put(l.name(), new ListenerRuntime(l, chains.get(l.name()), logListeners));
+            }
+            this.runtimes = Collections.unmodifiableMap(rs);
+        } catch (RuntimeException e) {
+            group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            throw e;
+        }
     }
 
-    /** Clusters of {@code next}: an unchanged cluster (equal config) is carried over with its hosts and pools. */
-    private static Map<String, Cluster> buildClusters(ProxyConfig next, Map<String, Cluster> previous) {
+    /**
+     * Clusters of {@code next}: an unchanged cluster (equal config) is carried over with its hosts and pools.
+     * New clusters are not started: their timers begin when the configuration goes into force.
+     */
+    private Map<String, Cluster> buildClusters(ProxyConfig next, Map<String, Cluster> previous) {
         Map<String, Cluster> cs = new LinkedHashMap<>();
         for (ClusterConfig c : next.clusters()) {
             Cluster old = previous.get(c.name());
-            cs.put(c.name(), old != null && old.config().equals(c) ? old : new Cluster(c));
+            cs.put(c.name(), old != null && old.config().equals(c) ? old : new Cluster(c, group));
         }
         return Collections.unmodifiableMap(cs);
     }
@@ -114,6 +123,7 @@ public final class MeshProxy implements AutoCloseable {
     /** Binds every listener and the admin server. */
     public MeshProxy start() {
         String binding = null;
+        clusters.values().forEach(Cluster::start);
         try {
             for (ListenerRuntime r : runtimes.values()) {
                 binding = "listener '" + r.name() + "' on " + r.config().address() + ":" + r.config().port();
@@ -237,6 +247,9 @@ public final class MeshProxy implements AutoCloseable {
         this.config = next;
         this.versionInfo = version == null ? "" : version;
         toDrain.forEach(ListenerServer::drain);
+        if (state != State.INITIALIZING) {
+            nextClusters.values().forEach(Cluster::start); // carried-over clusters are started already
+        }
         for (Cluster c : previous.values()) {
             if (nextClusters.get(c.name()) != c) {
                 c.retire();

@@ -8,6 +8,7 @@ import io.meshproxy.core.filter.RequestContext;
 import io.meshproxy.core.http.HttpRequest;
 import io.meshproxy.core.http.HttpResponse;
 import io.meshproxy.core.internal.transport.EndpointPool;
+import io.meshproxy.core.internal.transport.HealthChecker;
 import io.meshproxy.core.internal.transport.Http1Pool;
 import io.meshproxy.core.internal.transport.Http2Pool;
 import io.meshproxy.core.internal.transport.UpstreamCall;
@@ -32,6 +33,9 @@ import java.util.concurrent.ScheduledExecutorService;
  * request's upstream connection lives on the request's own event loop.
  */
 public final class Cluster {
+    /** Envoy's default {@code healthy_panic_threshold}, used when the cluster has no outlier detection. */
+    public static final int DEFAULT_PANIC_THRESHOLD = 50;
+
     private final ClusterConfig config;
     private final List<Host> hosts;
     private final Map<String, List<Host>> subsets;
@@ -39,11 +43,39 @@ public final class Cluster {
     private final ClusterResources resources;
     private final ClusterStats stats = new ClusterStats();
     private final ClusterBreaker breaker;
+    /** Envoy's healthy_panic_threshold for this cluster's balancers (0: never panic). */
+    private final int panicThreshold;
+    private final ScheduledExecutorService scheduler;
+    /** Null without {@code outlierDetection}. */
+    private final OutlierDetector outlierDetector;
+    /** Null without {@code healthCheck}. */
+    private final HealthChecker healthChecker;
     private volatile boolean closed;
     private volatile boolean retired;
 
+    /**
+     * A cluster without timers, for configurations with neither outlier detection nor active health checks.
+     *
+     * @throws IllegalArgumentException when {@code config} has either (they need a scheduler)
+     */
     public Cluster(ClusterConfig config) {
+        this(config, null);
+    }
+
+    /**
+     * A cluster whose outlier-detection sweep and active health checks run on {@code scheduler} (the proxy's
+     * event-loop group) once {@link #start()}ed.
+     *
+     * @param scheduler the proxy's event loops; may be null only when the cluster has neither outlier detection
+     *     nor health checking
+     */
+    public Cluster(ClusterConfig config, ScheduledExecutorService scheduler) {
+        if (scheduler == null && (config.outlierDetection() != null || config.healthCheck() != null)) {
+            throw new IllegalArgumentException("cluster '" + config.name()
+                    + "': outlier detection and health checks need a scheduler");
+        }
         this.config = config;
+        this.scheduler = scheduler;
         List<Host> hs = new ArrayList<>(config.endpoints().size());
         for (EndpointConfig e : config.endpoints()) {
             hs.add(new Host(e));
@@ -63,6 +95,39 @@ public final class Cluster {
         this.resources = new ClusterResources(config.circuitBreakers());
         this.breaker = config.failureRateBreaker() == null ? null
                 : new ClusterBreaker(config.name(), config.failureRateBreaker(), Clock.systemUTC());
+        this.panicThreshold = config.outlierDetection() != null ? config.outlierDetection().minHealthPercent()
+                : DEFAULT_PANIC_THRESHOLD;
+        this.outlierDetector = config.outlierDetection() == null ? null
+                : new OutlierDetector(config.outlierDetection(), this.hosts, stats, System::nanoTime);
+        this.healthChecker = config.healthCheck() == null ? null
+                : new HealthChecker(config.name(), config.healthCheck(), this.hosts, stats, scheduler,
+                        config.connectTimeout());
+    }
+
+    /**
+     * Starts the outlier-detection sweep and the active health checks, if configured. Idempotent; a cluster
+     * that is never started (a rejected configuration update) holds no timer or connection.
+     */
+    public void start() {
+        if (closed || retired) {
+            return;
+        }
+        if (outlierDetector != null) {
+            outlierDetector.start(scheduler);
+        }
+        if (healthChecker != null) {
+            healthChecker.start();
+        }
+    }
+
+    /** This cluster's outlier detection; null when not configured. */
+    public OutlierDetector outlierDetector() {
+        return outlierDetector;
+    }
+
+    /** The panic threshold of this cluster's balancers, in percent of healthy hosts (0: never panic). */
+    public int panicThreshold() {
+        return panicThreshold;
     }
 
     /** The cluster-wide counters of the circuit-breaker thresholds. */
@@ -80,6 +145,9 @@ public final class Cluster {
      * decided it: outlier detection and the failure-rate breaker learn from it.
      */
     public void recordOutcome(Host host, io.meshproxy.core.resilience.Outcome outcome, long durationNanos) {
+        if (outlierDetector != null) {
+            outlierDetector.report(host, outcome);
+        }
     }
 
     public String name() {
@@ -170,13 +238,24 @@ public final class Cluster {
      */
     public void retire() {
         retired = true;
+        stopHealth();
         loops.forEach((loop, state) -> loop.execute(() -> state.pools.values().forEach(EndpointPool::retire)));
     }
 
     /** Closes every pool, each on its own event loop. */
     public void close() {
         closed = true;
+        stopHealth();
         loops.forEach((loop, state) -> loop.execute(() -> state.pools.values().forEach(EndpointPool::close)));
+    }
+
+    private void stopHealth() {
+        if (outlierDetector != null) {
+            outlierDetector.close();
+        }
+        if (healthChecker != null) {
+            healthChecker.close();
+        }
     }
 
     private final class LoopState {
@@ -185,8 +264,9 @@ public final class Cluster {
         final Map<Host, EndpointPool> pools = new IdentityHashMap<>();
 
         LoopState() {
-            all = LoadBalancer.create(config.lbPolicy(), hosts);
-            Cluster.this.subsets.forEach((name, hs) -> subsets.put(name, LoadBalancer.create(config.lbPolicy(), hs)));
+            all = LoadBalancers.create(config.lbPolicy(), hosts, null, panicThreshold, stats.lbHealthyPanic);
+            Cluster.this.subsets.forEach((name, hs) -> subsets.put(name,
+                    LoadBalancers.create(config.lbPolicy(), hs, null, panicThreshold, stats.lbHealthyPanic)));
         }
     }
 }

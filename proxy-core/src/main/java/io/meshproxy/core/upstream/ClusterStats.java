@@ -37,6 +37,26 @@ public final class ClusterStats {
     public final LongAdder upstreamCxTotal = new LongAdder();
     /** Connections that could not be established. */
     public final LongAdder upstreamCxConnectFail = new LongAdder();
+    /** Hosts ejected by outlier detection (Envoy's {@code outlier_detection.ejections_enforced_total}). */
+    public final LongAdder ejectionsEnforcedTotal = new LongAdder();
+    /** Hosts ejected right now (a gauge: up on ejection, down when the ejection ends). */
+    public final LongAdder ejectionsActive = new LongAdder();
+    /** Ejections not made because {@code maxEjectionPercent} was reached. */
+    public final LongAdder ejectionsOverflow = new LongAdder();
+    /** Ejections by the consecutive-5xx detector. */
+    public final LongAdder ejectionsEnforcedConsecutive5xx = new LongAdder();
+    /** Ejections by the consecutive-gateway-failure detector. */
+    public final LongAdder ejectionsEnforcedConsecutiveGatewayFailure = new LongAdder();
+    /** Ejections by the consecutive-local-origin-failure detector (split mode only). */
+    public final LongAdder ejectionsEnforcedConsecutiveLocalOriginFailure = new LongAdder();
+    /** Picks made in panic mode, health ignored (Envoy's {@code lb_healthy_panic}). */
+    public final LongAdder lbHealthyPanic = new LongAdder();
+    /** Active health checks sent (Envoy's {@code health_check.attempt}). */
+    public final LongAdder healthCheckAttempt = new LongAdder();
+    /** Active health checks answered 200 in time. */
+    public final LongAdder healthCheckSuccess = new LongAdder();
+    /** Active health checks that failed (other status, timeout, connect failure, reset). */
+    public final LongAdder healthCheckFailure = new LongAdder();
 
     /** Every counter by its Envoy name, for the admin API and exporters. */
     public Map<String, Long> snapshot() {
@@ -55,6 +75,18 @@ public final class ClusterStats {
         m.put("upstream_rq_breaker_open", upstreamRqBreakerOpen.sum());
         m.put("upstream_cx_total", upstreamCxTotal.sum());
         m.put("upstream_cx_connect_fail", upstreamCxConnectFail.sum());
+        m.put("outlier_detection.ejections_enforced_total", ejectionsEnforcedTotal.sum());
+        m.put("outlier_detection.ejections_active", ejectionsActive.sum());
+        m.put("outlier_detection.ejections_overflow", ejectionsOverflow.sum());
+        m.put("outlier_detection.ejections_enforced_consecutive_5xx", ejectionsEnforcedConsecutive5xx.sum());
+        m.put("outlier_detection.ejections_enforced_consecutive_gateway_failure",
+                ejectionsEnforcedConsecutiveGatewayFailure.sum());
+        m.put("outlier_detection.ejections_enforced_consecutive_local_origin_failure",
+                ejectionsEnforcedConsecutiveLocalOriginFailure.sum());
+        m.put("lb_healthy_panic", lbHealthyPanic.sum());
+        m.put("health_check.attempt", healthCheckAttempt.sum());
+        m.put("health_check.success", healthCheckSuccess.sum());
+        m.put("health_check.failure", healthCheckFailure.sum());
         return m;
     }
 }

@@ -6,24 +6,25 @@ import java.util.random.RandomGenerator;
 /**
  * Least request, as Envoy's.
  *
- * <p><b>Equal weights:</b> power of two choices. Two distinct healthy hosts are drawn at random and the one
+ * <p><b>Equal weights:</b> power of two choices. Two distinct eligible hosts are drawn at random and the one
  * with fewer active requests wins (a tie goes to the first drawn). O(1).
  *
- * <p><b>Unequal weights:</b> each healthy host's effective weight is {@code weight / (activeRequests + 1)}
+ * <p><b>Unequal weights:</b> each eligible host's effective weight is {@code weight / (activeRequests + 1)}
  * (Envoy's {@code active_request_bias} of 1.0), read afresh on every pick, and a smooth weighted round robin
  * runs over the effective weights: every pick adds each host's effective weight to its running credit, takes
  * the host with the most credit and charges it the total. With no load the split follows the configured
  * weights exactly; a loaded host's share shrinks in proportion to its load. O(n).
  *
- * <p>Health is read at pick time. Power of two choices redraws a pair that contains an unhealthy host (a few
- * times) and then falls back to one O(n) pass that draws two distinct hosts among the healthy ones only. The
- * weighted schedule snapshots the healthy set on every pick and restarts its credits when the set changes.
+ * <p>Health is checked at every pick (see {@link HealthSnapshot}: eligible means healthy, or any host while in
+ * panic mode). Power of two choices redraws a pair that contains an ineligible host (a few times) and then
+ * falls back to one O(n) pass that draws two distinct hosts among the eligible ones only. The weighted
+ * schedule restarts its credits when the eligible set changes.
  *
  * <p>Not thread-safe: one instance per event loop. Active-request counts are shared by all loops.
  */
 final class LeastRequestBalancer implements LoadBalancer {
 
-    /** Pair draws over all hosts before falling back to one pass over the healthy ones. */
+    /** Pair draws over all hosts before falling back to one pass over the eligible ones. */
     private static final int ATTEMPTS = 4;
     /** At most this many schedule steps are simulated to place the starting offset (bounds the reset cost). */
     private static final int MAX_OFFSET = 64;
@@ -31,19 +32,19 @@ final class LeastRequestBalancer implements LoadBalancer {
     private final Host[] hosts;
     /** The injected generator, or null for {@link java.util.concurrent.ThreadLocalRandom} at pick time. */
     private final RandomGenerator random;
-    /** Unequal weights only: configured weights, running credits, health snapshot, schedule offset. */
+    private final HealthSnapshot health;
+    /** Unequal weights only: configured weights, running credits, schedule offset. */
     private final double[] weights;
     private final double[] credit;
-    private final HealthSnapshot health;
     private final int offset;
 
-    LeastRequestBalancer(Host[] hosts, RandomGenerator random) {
+    LeastRequestBalancer(Host[] hosts, RandomGenerator random, HealthSnapshot health) {
         this.hosts = hosts;
         this.random = random;
+        this.health = health;
         if (LoadBalancers.equalWeights(hosts)) {
             this.weights = null;
             this.credit = null;
-            this.health = null;
             this.offset = 0;
         } else {
             int n = hosts.length;
@@ -52,7 +53,6 @@ final class LeastRequestBalancer implements LoadBalancer {
                 weights[i] = hosts[i].weight();
             }
             this.credit = new double[n];
-            this.health = new HealthSnapshot(hosts);
             this.offset = LoadBalancers.random(random).nextInt(MAX_OFFSET);
             restartSchedule();
         }
@@ -60,10 +60,11 @@ final class LeastRequestBalancer implements LoadBalancer {
 
     @Override
     public Host pick() {
-        if (health == null) {
+        boolean changed = health.refresh();
+        if (weights == null) {
             return pickTwoChoices();
         }
-        if (health.refresh()) {
+        if (changed) {
             restartSchedule();
         }
         int i = step();
@@ -74,9 +75,10 @@ final class LeastRequestBalancer implements LoadBalancer {
 
     private Host pickTwoChoices() {
         Host[] hs = hosts;
+        HealthSnapshot hh = health;
         int n = hs.length;
         if (n <= 1) {
-            return n == 1 && hs[0].healthy() ? hs[0] : null;
+            return n == 1 && hh.eligible(0) ? hs[0] : null;
         }
         RandomGenerator rnd = LoadBalancers.random(random);
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
@@ -85,50 +87,38 @@ final class LeastRequestBalancer implements LoadBalancer {
             if (j >= i) {
                 j++;
             }
-            Host a = hs[i];
-            Host b = hs[j];
-            if (a.healthy() && b.healthy()) {
-                return lessLoaded(a, b);
+            if (hh.eligible(i) && hh.eligible(j)) {
+                return lessLoaded(hs[i], hs[j]);
             }
         }
-        return pickTwoAmongHealthy(rnd);
+        return pickTwoAmongEligible(rnd);
     }
 
-    private Host pickTwoAmongHealthy(RandomGenerator rnd) {
-        int count = 0;
-        for (Host h : hosts) {
-            if (h.healthy()) {
-                count++;
-            }
-        }
+    private Host pickTwoAmongEligible(RandomGenerator rnd) {
+        int count = health.eligibleCount();
         if (count == 0) {
             return null;
         }
         if (count == 1) {
-            return nthHealthy(0);
+            return nthEligible(0);
         }
         int i = rnd.nextInt(count);
         int j = rnd.nextInt(count - 1);
         if (j >= i) {
             j++;
         }
-        // Health may change between passes; a host that vanished leaves the other one to win.
-        Host a = nthHealthy(i);
-        Host b = nthHealthy(j);
-        if (a == null) {
-            return b;
-        }
-        return b == null ? a : lessLoaded(a, b);
+        return lessLoaded(nthEligible(i), nthEligible(j));
     }
 
-    private Host nthHealthy(int n) {
+    /** The {@code n}-th eligible host of the snapshot (which stays fixed during a pick). */
+    private Host nthEligible(int n) {
         int seen = 0;
-        for (Host h : hosts) {
-            if (h.healthy() && seen++ == n) {
-                return h;
+        for (int i = 0; i < hosts.length; i++) {
+            if (health.eligible(i) && seen++ == n) {
+                return hosts[i];
             }
         }
-        return null;
+        throw new IllegalStateException("eligible count out of step with the snapshot");
     }
 
     private static Host lessLoaded(Host a, Host b) {
@@ -141,7 +131,7 @@ final class LeastRequestBalancer implements LoadBalancer {
         Arrays.fill(credit, 0.0);
         long total = 0;
         for (int i = 0; i < hosts.length; i++) {
-            if (health.healthy(i)) {
+            if (health.eligible(i)) {
                 total += hosts[i].weight();
             }
         }
@@ -161,7 +151,7 @@ final class LeastRequestBalancer implements LoadBalancer {
         int best = -1;
         double bestCredit = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < hs.length; i++) {
-            if (!health.healthy(i)) {
+            if (!health.eligible(i)) {
                 continue;
             }
             int active = hs[i].activeRequests();

@@ -4,6 +4,7 @@ import io.meshproxy.core.config.LbPolicy;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.random.RandomGenerator;
 
 /** Builds the balancer for a policy; shared bits of the balancers. */
@@ -20,15 +21,30 @@ final class LoadBalancers {
      * uses {@link ThreadLocalRandom#current()} of the thread that makes it.
      */
     static LoadBalancer create(LbPolicy policy, List<Host> hosts, RandomGenerator random) {
+        return create(policy, hosts, random, 0);
+    }
+
+    /**
+     * As {@link #create(LbPolicy, List, RandomGenerator)}, in panic mode when fewer than {@code panicThreshold}
+     * percent of the hosts are healthy (0 disables panic).
+     */
+    static LoadBalancer create(LbPolicy policy, List<Host> hosts, RandomGenerator random, int panicThreshold) {
+        return create(policy, hosts, random, panicThreshold, null);
+    }
+
+    /** As above, counting every pick made in panic mode in {@code panicPicks} (Envoy's {@code lb_healthy_panic}). */
+    static LoadBalancer create(LbPolicy policy, List<Host> hosts, RandomGenerator random, int panicThreshold,
+            LongAdder panicPicks) {
         Objects.requireNonNull(policy, "policy");
         Host[] array = hosts.toArray(new Host[0]);
         for (Host h : array) {
             Objects.requireNonNull(h, "host");
         }
+        HealthSnapshot health = new HealthSnapshot(array, panicThreshold, panicPicks);
         return switch (policy) {
-            case ROUND_ROBIN -> new RoundRobinBalancer(array, random(random));
-            case LEAST_REQUEST -> new LeastRequestBalancer(array, random);
-            case RANDOM -> new RandomBalancer(array, random);
+            case ROUND_ROBIN -> new RoundRobinBalancer(array, random(random), health);
+            case LEAST_REQUEST -> new LeastRequestBalancer(array, random, health);
+            case RANDOM -> new RandomBalancer(array, random, health);
         };
     }
 

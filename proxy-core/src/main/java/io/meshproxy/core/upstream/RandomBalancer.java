@@ -6,15 +6,16 @@ import java.util.random.RandomGenerator;
  * Weighted random: a draw in {@code [0, sum(weights))} is located in the prefix sums of the weights by binary
  * search, O(log n); with equal weights a uniform index is drawn instead, O(1).
  *
- * <p>Health is read at pick time. A draw that lands on an unhealthy host is redrawn (a few times); if all
- * draws miss, one O(n) pass draws over the healthy hosts' weights only. Either way a healthy host is chosen
- * with probability proportional to its weight among the healthy hosts.
+ * <p>Health is checked at every pick (see {@link HealthSnapshot}: eligible means healthy, or any host while in
+ * panic mode). A draw that lands on an ineligible host is redrawn (a few times); if all draws miss, one O(n)
+ * pass draws over the eligible hosts' weights only. Either way an eligible host is chosen with probability
+ * proportional to its weight among the eligible hosts.
  *
  * <p>Not thread-safe: one instance per event loop.
  */
 final class RandomBalancer implements LoadBalancer {
 
-    /** Draws over all hosts before falling back to one pass over the healthy ones. */
+    /** Draws over all hosts before falling back to one pass over the eligible ones. */
     private static final int ATTEMPTS = 4;
 
     private final Host[] hosts;
@@ -24,10 +25,12 @@ final class RandomBalancer implements LoadBalancer {
     private final long total;
     /** The injected generator, or null for {@link java.util.concurrent.ThreadLocalRandom} at pick time. */
     private final RandomGenerator random;
+    private final HealthSnapshot health;
 
-    RandomBalancer(Host[] hosts, RandomGenerator random) {
+    RandomBalancer(Host[] hosts, RandomGenerator random, HealthSnapshot health) {
         this.hosts = hosts;
         this.random = random;
+        this.health = health;
         this.equalWeights = LoadBalancers.equalWeights(hosts);
         this.prefix = new long[hosts.length];
         long sum = 0;
@@ -44,14 +47,16 @@ final class RandomBalancer implements LoadBalancer {
         if (n == 0) {
             return null;
         }
+        HealthSnapshot hh = health;
+        hh.refresh();
         RandomGenerator rnd = LoadBalancers.random(random);
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
-            Host h = hosts[equalWeights ? rnd.nextInt(n) : indexOf(rnd.nextLong(total))];
-            if (h.healthy()) {
-                return h;
+            int i = equalWeights ? rnd.nextInt(n) : indexOf(rnd.nextLong(total));
+            if (hh.eligible(i)) {
+                return hosts[i];
             }
         }
-        return pickAmongHealthy(rnd);
+        return pickAmongEligible(rnd);
     }
 
     /** The smallest index whose prefix sum exceeds {@code r}. */
@@ -70,30 +75,27 @@ final class RandomBalancer implements LoadBalancer {
         return lo;
     }
 
-    private Host pickAmongHealthy(RandomGenerator rnd) {
+    private Host pickAmongEligible(RandomGenerator rnd) {
         Host[] hs = hosts;
-        long healthyTotal = 0;
-        for (Host h : hs) {
-            if (h.healthy()) {
-                healthyTotal += h.weight();
+        HealthSnapshot hh = health;
+        long eligibleTotal = 0;
+        for (int i = 0; i < hs.length; i++) {
+            if (hh.eligible(i)) {
+                eligibleTotal += hs[i].weight();
             }
         }
-        if (healthyTotal == 0) {
+        if (eligibleTotal == 0) {
             return null;
         }
-        long r = rnd.nextLong(healthyTotal);
-        Host last = null;
-        for (Host h : hs) {
-            // A host may turn unhealthy between the two passes; it is then skipped and the last healthy
-            // host seen absorbs the remainder.
-            if (h.healthy()) {
-                last = h;
-                r -= h.weight();
+        long r = rnd.nextLong(eligibleTotal);
+        for (int i = 0; i < hs.length; i++) {
+            if (hh.eligible(i)) {
+                r -= hs[i].weight();
                 if (r < 0) {
-                    return h;
+                    return hs[i];
                 }
             }
         }
-        return last;
+        throw new IllegalStateException("eligible weights out of step with the snapshot");
     }
 }

@@ -3,18 +3,18 @@ package io.meshproxy.core.upstream;
 import java.util.random.RandomGenerator;
 
 /**
- * Weighted round robin, smooth as nginx's: every pick adds each healthy host's weight to its running credit,
- * takes the host with the most credit and charges it the total healthy weight. Over a cycle of
+ * Weighted round robin, smooth as nginx's: every pick adds each eligible host's weight to its running credit,
+ * takes the host with the most credit and charges it the total eligible weight. Over a cycle of
  * {@code sum(weights)} picks each host gets exactly its weight in turns, and a heavy host's turns are
  * interleaved with the others' (weights 5, 1, 1 give {@code a a b a c a a}), not bunched. A weighted pick is
  * O(n) in the number of hosts.
  *
- * <p>When all weights are equal, a pick is O(1): a cursor walks the hosts, stepping over unhealthy ones, so
- * each healthy host gets one turn per pass.
+ * <p>When all weights are equal, a pick is O(1): a cursor walks the hosts, stepping over ineligible ones, so
+ * each eligible host gets one turn per pass.
  *
- * <p>Health is read at pick time. The weighted schedule snapshots the healthy set on every pick; when it
- * changes, the credits are reset and the schedule restarts over the new set, so proportions are exact again
- * from the next full cycle.
+ * <p>Health is checked at every pick (see {@link HealthSnapshot}: eligible means healthy, or any host while
+ * in panic mode). When the eligible set changes, the weighted schedule resets its credits and restarts over
+ * the new set, so proportions are exact again from the next full cycle.
  *
  * <p>Each instance starts at its own random offset into the schedule, so the balancers of N event loops do
  * not all send their first request to the same host.
@@ -28,23 +28,23 @@ final class RoundRobinBalancer implements LoadBalancer {
 
     private final Host[] hosts;
     private final boolean equalWeights;
+    private final HealthSnapshot health;
     /** Equal weights: the next host to try. */
     private int cursor;
-    /** Weighted: host weights, running credits, the health snapshot, and the starting offset of the schedule. */
+    /** Weighted: host weights, running credits, and the starting offset of the schedule. */
     private final long[] weights;
     private final long[] credit;
-    private final HealthSnapshot health;
     private final int offset;
 
-    RoundRobinBalancer(Host[] hosts, RandomGenerator random) {
+    RoundRobinBalancer(Host[] hosts, RandomGenerator random, HealthSnapshot health) {
         this.hosts = hosts;
         this.equalWeights = LoadBalancers.equalWeights(hosts);
+        this.health = health;
         int n = hosts.length;
         if (equalWeights || n == 0) {
             this.cursor = n == 0 ? 0 : random.nextInt(n);
             this.weights = null;
             this.credit = null;
-            this.health = null;
             this.offset = 0;
         } else {
             this.weights = new long[n];
@@ -52,7 +52,6 @@ final class RoundRobinBalancer implements LoadBalancer {
                 weights[i] = hosts[i].weight();
             }
             this.credit = new long[n];
-            this.health = new HealthSnapshot(hosts);
             this.offset = random.nextInt(MAX_OFFSET);
             restartSchedule();
         }
@@ -60,10 +59,11 @@ final class RoundRobinBalancer implements LoadBalancer {
 
     @Override
     public Host pick() {
-        if (health == null) {
+        boolean changed = health.refresh();
+        if (weights == null) {
             return pickEqual();
         }
-        if (health.refresh()) {
+        if (changed) {
             restartSchedule();
         }
         int i = step();
@@ -74,12 +74,13 @@ final class RoundRobinBalancer implements LoadBalancer {
         Host[] hs = hosts;
         int n = hs.length;
         int c = cursor;
+        HealthSnapshot hh = health;
         for (int tried = 0; tried < n; tried++) {
-            Host h = hs[c];
+            int i = c;
             c = c + 1 == n ? 0 : c + 1;
-            if (h.healthy()) {
+            if (hh.eligible(i)) {
                 cursor = c;
-                return h;
+                return hs[i];
             }
         }
         return null;
@@ -90,7 +91,7 @@ final class RoundRobinBalancer implements LoadBalancer {
         java.util.Arrays.fill(credit, 0L);
         long total = 0;
         for (int i = 0; i < hosts.length; i++) {
-            if (health.healthy(i)) {
+            if (health.eligible(i)) {
                 total += weights[i];
             }
         }
@@ -103,7 +104,7 @@ final class RoundRobinBalancer implements LoadBalancer {
         }
     }
 
-    /** One smooth weighted round robin step over the snapshot's healthy hosts; the chosen index, or -1. */
+    /** One smooth weighted round robin step over the snapshot's eligible hosts; the chosen index, or -1. */
     private int step() {
         long[] w = weights;
         long[] c = credit;
@@ -111,7 +112,7 @@ final class RoundRobinBalancer implements LoadBalancer {
         int best = -1;
         long bestCredit = Long.MIN_VALUE;
         for (int i = 0; i < w.length; i++) {
-            if (!health.healthy(i)) {
+            if (!health.eligible(i)) {
                 continue;
             }
             long ci = c[i] + w[i];

@@ -42,8 +42,10 @@ import java.util.Map;
  *   <li>{@code GET /healthz}: 200 while the process runs (liveness);
  *   <li>{@code GET /server_info}: version, state, uptime, transport, memory, as JSON;
  *   <li>{@code GET /config_dump}: the effective configuration as JSON, with the {@code version_info} it came from;
- *   <li>{@code GET /clusters}: each endpoint with health, weight, active requests and open connections, in
- *       Envoy's text format ({@code ?format=json} for JSON);
+ *   <li>{@code GET /clusters}: per cluster its circuit-breaker thresholds, resources in use, breaker state,
+ *       panic threshold and statistics; per endpoint its health flags ({@code healthy}, {@code /failed_active_hc},
+ *       {@code /failed_outlier_check}), ejection time left, weight, active requests and open connections; in
+ *       Envoy's text format ({@code cluster::host:port::stat::value}; {@code ?format=json} for JSON);
  *   <li>{@code POST /drain_listeners}: graceful drain of every listener.
  * </ul>
  */
@@ -147,18 +149,48 @@ public final class AdminServer {
         return m;
     }
 
+    /**
+     * Envoy's {@code /clusters} text: {@code cluster::stat::value} lines for the cluster (thresholds, resources in
+     * use, breaker state, panic threshold, statistics), then {@code cluster::host:port::stat::value} lines per
+     * host (health flags, ejection time left, weight, active requests and connections).
+     */
     private String clustersText() {
         StringBuilder sb = new StringBuilder();
         for (Cluster c : proxy.clusters().values()) {
+            String cp = c.name() + "::";
+            clusterFields(c).forEach((k, v) -> sb.append(cp).append(k).append("::").append(v).append('\n'));
+            c.stats().snapshot().forEach((k, v) -> sb.append(cp).append(k).append("::").append(v).append('\n'));
             for (Host h : c.hosts()) {
-                String p = c.name() + "::" + h.hostPort() + "::";
-                sb.append(p).append("health_flags::").append(h.healthy() ? "healthy" : "/failed_active_hc").append('\n');
+                String p = cp + h.hostPort() + "::";
+                sb.append(p).append("health_flags::").append(h.healthFlags()).append('\n');
+                sb.append(p).append("ejected_remaining_ms::").append(ejectedRemainingMillis(c, h)).append('\n');
                 sb.append(p).append("weight::").append(h.weight()).append('\n');
                 sb.append(p).append("rq_active::").append(h.activeRequests()).append('\n');
                 sb.append(p).append("cx_active::").append(h.openConnections()).append('\n');
             }
         }
         return sb.toString();
+    }
+
+    /** The cluster-level fields of {@code /clusters}, in both formats. */
+    private static Map<String, Object> clusterFields(Cluster c) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        var limits = c.resources().limits();
+        m.put("default_priority::max_connections", limits.maxConnections());
+        m.put("default_priority::max_pending_requests", limits.maxPendingRequests());
+        m.put("default_priority::max_requests", limits.maxRequests());
+        m.put("default_priority::max_retries", limits.maxRetries());
+        m.put("upstream_cx_active", c.resources().connections());
+        m.put("upstream_rq_pending_active", c.resources().pendingRequests());
+        m.put("upstream_rq_active", c.resources().activeRequests());
+        m.put("upstream_rq_retry_active", c.resources().activeRetries());
+        m.put("breaker_state", c.breakerState());
+        m.put("healthy_panic_threshold", c.panicThreshold());
+        return m;
+    }
+
+    private static long ejectedRemainingMillis(Cluster c, Host h) {
+        return c.outlierDetector() == null ? 0 : c.outlierDetector().ejectedRemainingMillis(h);
     }
 
     private Map<String, Object> clustersJson() {
@@ -169,6 +201,10 @@ public final class AdminServer {
                 Map<String, Object> hm = new LinkedHashMap<>();
                 hm.put("address", h.hostPort());
                 hm.put("healthy", h.healthy());
+                hm.put("health_flags", h.healthFlags());
+                hm.put("failed_active_hc", h.failedActiveHealthCheck());
+                hm.put("failed_outlier_check", h.failedOutlierCheck());
+                hm.put("ejected_remaining_ms", ejectedRemainingMillis(c, h));
                 hm.put("weight", h.weight());
                 hm.put("labels", h.labels());
                 hm.put("rq_active", h.activeRequests());
@@ -177,6 +213,20 @@ public final class AdminServer {
             }
             Map<String, Object> cm = new LinkedHashMap<>();
             cm.put("name", c.name());
+            Map<String, Object> thresholds = new LinkedHashMap<>();
+            Map<String, Object> resources = new LinkedHashMap<>();
+            clusterFields(c).forEach((k, v) -> {
+                if (k.startsWith("default_priority::")) {
+                    thresholds.put(k.substring("default_priority::".length()), v);
+                } else if (k.startsWith("upstream_")) {
+                    resources.put(k, v);
+                } else {
+                    cm.put(k, v);
+                }
+            });
+            cm.put("circuit_breakers", thresholds);
+            cm.put("resources", resources);
+            cm.put("stats", c.stats().snapshot());
             cm.put("host_statuses", hosts);
             cs.add(cm);
         }
