@@ -35,11 +35,16 @@ import java.util.random.RandomGenerator;
  * without allocation.
  */
 public final class FaultFilter implements HttpFilter {
+    /** What a request delayed when its downstream went away completes with (nobody will read it). */
+    private static final LocalReplyException DOWNSTREAM_GONE = new LocalReplyException(503, ResponseFlag.DC);
+
     private final FaultPolicy policy;
     private final long delayNanos;
     private final double delayPercent;
     private final double abortPercent;
     private final RandomGenerator random;
+    /** Stackless and immutable: one instance serves every HTTP abort of this route. */
+    private final LocalReplyException httpAbort;
 
     /** With {@link ThreadLocalRandom}. */
     public FaultFilter(FaultPolicy policy) {
@@ -56,6 +61,8 @@ public final class FaultFilter implements HttpFilter {
         this.delayPercent = policy.delay() == null ? 0 : policy.delay().percentage();
         this.abortPercent = policy.abort() == null ? 0 : policy.abort().percentage();
         this.random = random;
+        this.httpAbort = policy.abort() == null || policy.abort().httpStatus() < 0
+                ? null : new LocalReplyException(policy.abort().httpStatus(), ResponseFlag.FI);
     }
 
     public FaultPolicy policy() {
@@ -80,10 +87,10 @@ public final class FaultFilter implements HttpFilter {
         }
         request.body().discard();
         ctx.addResponseFlag(ResponseFlag.FI);
-        FaultPolicy.Abort abort = policy.abort();
-        if (abort.grpcStatus() < 0) {
-            return CompletableFuture.failedFuture(new LocalReplyException(abort.httpStatus(), ResponseFlag.FI));
+        if (httpAbort != null) {
+            return CompletableFuture.failedFuture(httpAbort);
         }
+        FaultPolicy.Abort abort = policy.abort();
         ctx.responseCodeDetails(ResponseFlag.FI.details()); // as the HTTP abort's local reply records it
         Headers headers = new Headers();
         headers.set("content-type", "application/grpc");
@@ -152,7 +159,7 @@ public final class FaultFilter implements HttpFilter {
             over = true;
             timer.cancel(false);
             request.body().discard();
-            result.completeExceptionally(new LocalReplyException(503, ResponseFlag.DC));
+            result.completeExceptionally(DOWNSTREAM_GONE);
         }
     }
 }
