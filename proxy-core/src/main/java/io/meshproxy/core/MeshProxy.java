@@ -108,7 +108,7 @@ public final class MeshProxy implements AutoCloseable {
             } else {
                 terminal = new Router(RouteTable.compile(l.routes()), cs);
             }
-            chains.put(l.name(), DefaultFilterChain.build(filters, terminal));
+            chains.put(l.name(), DefaultFilterChain.build(filters, l.localRateLimit(), terminal));
         }
         if (!errors.isEmpty()) {
             throw new ConfigException(errors);

@@ -6,9 +6,12 @@ import io.meshproxy.core.config.RedirectAction;
 import io.meshproxy.core.config.Route;
 import io.meshproxy.core.config.RouteAction;
 import io.meshproxy.core.config.WeightedCluster;
+import io.meshproxy.core.filter.HttpFilter;
 import io.meshproxy.core.http.Headers;
 import io.meshproxy.core.http.HttpRequest;
 import io.meshproxy.core.http.HttpResponse;
+import io.meshproxy.core.resilience.FaultFilter;
+import io.meshproxy.core.resilience.LocalRateLimitFilter;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -21,7 +24,8 @@ import java.util.regex.Pattern;
  *
  * <p>What the router does with it depends on {@link #action()}:
  * <ul>
- *   <li>{@link RouteAction}: {@link #pickCluster()}, {@link #applyRequestTransforms}, forward within
+ *   <li>{@link RouteAction}: the route's own {@link #filter()} (if any) around the rest: {@link #pickCluster()},
+ *       {@link #applyRequestTransforms}, forward within
  *       {@link #timeout()}, then {@link #applyResponseTransforms} on the way back;</li>
  *   <li>{@link RedirectAction}: answer {@link #redirectStatus()} with {@code location: }
  *       {@link #redirectLocation}, passed through {@link #applyResponseTransforms};</li>
@@ -44,6 +48,8 @@ public final class CompiledRoute {
     private final Pattern regexRewrite;
     private final String regexReplacement;
     private final String hostRewrite;
+    /** The route's local rate limit, then its fault injection, as one filter; null when it has neither. */
+    private final HttpFilter filter;
 
     CompiledRoute(Route config, String virtualHostName) {
         this.config = config;
@@ -64,6 +70,7 @@ public final class CompiledRoute {
             this.regexReplacement = forward.regexRewrite() == null
                     ? null : javaReplacement(forward.regexRewrite().substitution());
             this.hostRewrite = forward.hostRewrite();
+            this.filter = routeFilter(forward);
         } else {
             this.clusters = new WeightedCluster[0];
             this.cumulativeWeights = new long[0];
@@ -72,7 +79,22 @@ public final class CompiledRoute {
             this.regexRewrite = null;
             this.regexReplacement = null;
             this.hostRewrite = null;
+            this.filter = null;
         }
+    }
+
+    /**
+     * A rate limit first (a request over the limit is answered at once, not delayed first), then the fault.
+     * The bucket belongs to this compiled route: a configuration update that recompiles the route table
+     * starts the route with a full bucket.
+     */
+    private static HttpFilter routeFilter(RouteAction forward) {
+        HttpFilter fault = forward.fault() == null ? null : new FaultFilter(forward.fault());
+        if (forward.rateLimit() == null) {
+            return fault;
+        }
+        LocalRateLimitFilter rateLimit = new LocalRateLimitFilter(forward.rateLimit());
+        return fault == null ? rateLimit : rateLimit.before(fault);
     }
 
     /** The route's name, for logs and metrics; may be null. */
@@ -98,6 +120,16 @@ public final class CompiledRoute {
     /** The route timeout of a {@link RouteAction}; {@link Duration#ZERO} (no timeout) otherwise or when unset. */
     public Duration timeout() {
         return timeout;
+    }
+
+    /**
+     * The filters of a {@link RouteAction} route, run after the route matched and before the request is
+     * forwarded: its local rate limit ({@link RouteAction#rateLimit()}, 429 RL), then its fault injection
+     * ({@link RouteAction#fault()}, DI / FI), as one filter. Null when the route has neither (and for other
+     * actions), so such routes pay nothing.
+     */
+    public HttpFilter filter() {
+        return filter;
     }
 
     boolean matches(HttpRequest request, String path, int pathEnd) {

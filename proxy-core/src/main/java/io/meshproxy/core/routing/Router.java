@@ -5,6 +5,7 @@ import io.meshproxy.core.config.DirectResponseAction;
 import io.meshproxy.core.config.RedirectAction;
 import io.meshproxy.core.config.RouteAction;
 import io.meshproxy.core.config.WeightedCluster;
+import io.meshproxy.core.filter.HttpFilter;
 import io.meshproxy.core.filter.HttpService;
 import io.meshproxy.core.filter.RequestContext;
 import io.meshproxy.core.http.Body;
@@ -20,7 +21,8 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * The last service of a listener's filter chain: matches the route, then forwards to a cluster (picking the
- * target by weight, a host by the cluster's balancer), redirects, or answers directly.
+ * target by weight, a host by the cluster's balancer) through the route's own rate limit and fault filter
+ * when it has them, redirects, or answers directly.
  */
 public final class Router implements HttpService {
     private final RouteTable routes;
@@ -42,7 +44,11 @@ public final class Router implements HttpService {
         ctx.routeName(route.name());
         Action action = route.action();
         if (action instanceof RouteAction) {
-            return forward(ctx, request, route);
+            HttpFilter routeFilter = route.filter();
+            if (routeFilter == null) {
+                return forward(ctx, request, route);
+            }
+            return routeFilter.filter(ctx, request, (c, r) -> forward(c, r, route));
         }
         request.body().discard();
         HttpResponse response;
