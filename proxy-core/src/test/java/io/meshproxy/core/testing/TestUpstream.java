@@ -146,6 +146,15 @@ public final class TestUpstream implements AutoCloseable {
         return this;
     }
 
+    /**
+     * From now on every request is refused without being processed: HTTP/2 streams are reset with
+     * REFUSED_STREAM, HTTP/1.1 connections closed.
+     */
+    public TestUpstream refuseEverything() {
+        forcedMode = "refuse";
+        return this;
+    }
+
     /** From now on every request, whatever its path, is answered 200 after {@code ms}, as by {@code /delay/MS}. */
     public TestUpstream delayEverything(long ms) {
         forcedMode = "delay:" + ms;
@@ -410,6 +419,17 @@ public final class TestUpstream implements AutoCloseable {
                         long ms = Long.parseLong(mode.substring("delay:".length()));
                         ctx.executor().schedule(() -> full(ctx, HttpResponseStatus.OK, "delayed " + ms),
                                 ms, TimeUnit.MILLISECONDS);
+                    }
+                }
+                case "refuse" -> {
+                    if (last) {
+                        end();
+                        if (http2) {
+                            ctx.writeAndFlush(new io.netty.handler.codec.http2.DefaultHttp2ResetFrame(
+                                    io.netty.handler.codec.http2.Http2Error.REFUSED_STREAM));
+                        } else {
+                            ctx.close();
+                        }
                     }
                 }
                 case "hold" -> {

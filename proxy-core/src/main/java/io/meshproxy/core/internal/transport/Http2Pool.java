@@ -465,6 +465,19 @@ public final class Http2Pool implements EndpointPool {
             }
         }
 
+        /** A RST_STREAM from the upstream arrives as a user event; REFUSED_STREAM means it never processed it. */
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof io.netty.handler.codec.http2.Http2ResetFrame rst
+                    && rst.errorCode() == io.netty.handler.codec.http2.Http2Error.REFUSED_STREAM.code()) {
+                UpstreamExchange ex = exchange;
+                if (ex != null) {
+                    ex.onStreamRefused();
+                }
+            }
+            ctx.fireUserEventTriggered(evt);
+        }
+
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             ctx.close();

@@ -227,7 +227,8 @@ public final class UpstreamCall implements UpstreamExchange.Listener {
             if (flag == ResponseFlag.UT && !timedOut) {
                 stats.upstreamRqPerTryTimeout.increment();
             }
-            outcome = flag == ResponseFlag.UPE ? ResponseClassifier.classify(502, grpcStatus)
+            outcome = lre == UpstreamExchange.REFUSED_STREAM ? Outcome.REFUSED_STREAM
+                    : flag == ResponseFlag.UPE ? ResponseClassifier.classify(502, grpcStatus)
                     : ResponseClassifier.classifyLocal(flag);
         } else {
             status = response.status();

@@ -47,6 +47,10 @@ public final class UpstreamExchange implements ChannelBodyWriter.Outcome, Stream
     static final LocalReplyException STALE_CONNECTION = new LocalReplyException(503, ResponseFlag.UC,
             "upstream connection closed before the request was sent (stale keep-alive connection)");
 
+    /** The upstream refused the HTTP/2 stream (RST_STREAM REFUSED_STREAM): it did not process the request. */
+    static final LocalReplyException REFUSED_STREAM = new LocalReplyException(503, ResponseFlag.UR,
+            "upstream connect error or disconnect/reset before headers. reset reason: remote refused stream reset");
+
     private final RequestContext ctx;
     private final HttpRequest request;
     private final Body body;
@@ -281,6 +285,13 @@ public final class UpstreamExchange implements ChannelBodyWriter.Outcome, Stream
             finish(false);
         }
         // HTTP/2: the request may keep streaming (gRPC); finish when it ends.
+    }
+
+    /** The upstream reset the stream with REFUSED_STREAM. */
+    void onStreamRefused() {
+        if (!finished && !headersReceived) {
+            abort(null, REFUSED_STREAM);
+        }
     }
 
     /** The stream or connection closed. */
