@@ -24,6 +24,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import java.net.InetSocketAddress;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The upstream of the latency benchmarks: a small HTTP/1.1 server on loopback, one event loop, keep-alive,
@@ -31,6 +32,10 @@ import java.util.concurrent.TimeUnit;
  * little as a server can, so what the benchmarks measure is the client and the proxy, not the upstream.
  * An upstream given a name says it in an {@value #IDENTITY_HEADER} response header, so a client can tell which
  * of several upstreams served it.
+ *
+ * <p>For the fast-fail benchmarks it can also answer with another status (a 500 to open a failure-rate
+ * breaker), leave the requests of one path unanswered for as long as the connection lives (to hold a request
+ * in flight), and count the requests it received (to show that a fast-failed request never reached it).
  */
 final class FixedResponseUpstream implements AutoCloseable {
     private static final int MAX_REQUEST_BYTES = 16 * 1024 * 1024;
@@ -38,6 +43,11 @@ final class FixedResponseUpstream implements AutoCloseable {
     static final String IDENTITY_HEADER = "x-upstream";
 
     private final String name;
+    private final HttpResponseStatus status;
+    /** Requests to this path are read and never answered; null: every request is answered. */
+    private final String holdPath;
+    private final LongAdder received = new LongAdder();
+    private final LongAdder held = new LongAdder();
 
     private final EventLoopGroup group;
     private final Channel serverChannel;
@@ -51,7 +61,18 @@ final class FixedResponseUpstream implements AutoCloseable {
 
     /** As {@link #FixedResponseUpstream(int)}, and every response carries {@code x-upstream: name} (null: none). */
     FixedResponseUpstream(int responseBytes, String name) throws InterruptedException {
+        this(responseBytes, name, 200, null);
+    }
+
+    /**
+     * As {@link #FixedResponseUpstream(int, String)}, answering with {@code status} instead of 200, and never
+     * answering a request whose path is {@code holdPath} (null: none): such a request stays in flight until
+     * its connection closes.
+     */
+    FixedResponseUpstream(int responseBytes, String name, int status, String holdPath) throws InterruptedException {
         this.name = name;
+        this.status = HttpResponseStatus.valueOf(status);
+        this.holdPath = holdPath;
         byte[] bytes = new byte[responseBytes];
         Arrays.fill(bytes, (byte) 'x');
         this.body = Unpooled.unreleasableBuffer(Unpooled.directBuffer(responseBytes).writeBytes(bytes));
@@ -80,6 +101,16 @@ final class FixedResponseUpstream implements AutoCloseable {
         return name;
     }
 
+    /** Requests received so far, answered or held. */
+    long requestsReceived() {
+        return received.sum();
+    }
+
+    /** Requests received to the hold path, never answered. */
+    long requestsHeld() {
+        return held.sum();
+    }
+
     int port() {
         return ((InetSocketAddress) serverChannel.localAddress()).getPort();
     }
@@ -94,9 +125,13 @@ final class FixedResponseUpstream implements AutoCloseable {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
             // The aggregated request (and its body) is released by SimpleChannelInboundHandler.
+            received.increment();
+            if (holdPath != null && holdPath.equals(request.uri())) {
+                held.increment();
+                return;
+            }
             boolean keepAlive = HttpUtil.isKeepAlive(request);
-            FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
-                    body.duplicate());
+            FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body.duplicate());
             response.headers()
                     .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_OCTET_STREAM)
                     .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());

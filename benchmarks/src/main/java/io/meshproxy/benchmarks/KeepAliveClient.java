@@ -22,6 +22,7 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpVersion;
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -35,12 +36,16 @@ final class KeepAliveClient implements AutoCloseable {
     private final Channel channel;
     private final String authority;
     private volatile CompletableFuture<Response> pending;
+    /** Whether the pending request asked for its body as text ({@link #getText}). */
+    private volatile boolean wantText;
 
     /**
-     * What the benchmark keeps of a response: its status, body length (the body itself is released) and the
-     * {@code x-upstream} header of a named {@link FixedResponseUpstream} (null when absent).
+     * What the benchmark keeps of a response: its status, body length (the body itself is released), the
+     * {@code x-upstream} header of a named {@link FixedResponseUpstream} (null when absent), and the body as
+     * UTF-8 text when the request was sent with {@link #getText} (null otherwise, so a measured request
+     * decodes nothing).
      */
-    record Response(int status, int bodyBytes, String upstream) {}
+    record Response(int status, int bodyBytes, String upstream, String text) {}
 
     /** Connects to {@code 127.0.0.1:port} on one of {@code group}'s loops; {@code authority} goes in {@code Host}. */
     KeepAliveClient(EventLoopGroup group, int port, String authority) throws InterruptedException {
@@ -72,6 +77,12 @@ final class KeepAliveClient implements AutoCloseable {
         return send(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, path, Unpooled.EMPTY_BUFFER));
     }
 
+    /** A GET of {@code path} whose {@link Response#text()} is the body: for checks in setup, not for measuring. */
+    CompletableFuture<Response> getText(String path) {
+        return send(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, path, Unpooled.EMPTY_BUFFER),
+                true);
+    }
+
     /** A POST of {@code body} (not copied: the caller must not change it) to {@code path}. */
     CompletableFuture<Response> post(String path, byte[] body) {
         ByteBuf content = Unpooled.wrappedBuffer(body);
@@ -83,11 +94,16 @@ final class KeepAliveClient implements AutoCloseable {
     }
 
     private CompletableFuture<Response> send(FullHttpRequest request) {
+        return send(request, false);
+    }
+
+    private CompletableFuture<Response> send(FullHttpRequest request, boolean text) {
         CompletableFuture<Response> f = new CompletableFuture<>();
         if (pending != null) {
             request.release();
             throw new IllegalStateException("one request at a time: a request is still outstanding");
         }
+        wantText = text;
         pending = f;
         request.headers().set(HttpHeaderNames.HOST, authority);
         channel.writeAndFlush(request).addListener(w -> {
@@ -120,8 +136,9 @@ final class KeepAliveClient implements AutoCloseable {
                 return;
             }
             pending = null;
+            String text = wantText ? response.content().toString(StandardCharsets.UTF_8) : null;
             f.complete(new Response(response.status().code(), response.content().readableBytes(),
-                    response.headers().get(FixedResponseUpstream.IDENTITY_HEADER)));
+                    response.headers().get(FixedResponseUpstream.IDENTITY_HEADER), text));
         }
 
         @Override
