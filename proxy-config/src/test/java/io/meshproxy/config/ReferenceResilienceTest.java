@@ -124,7 +124,9 @@ class ReferenceResilienceTest {
             List<Future<?>> futures = new ArrayList<>();
             for (int t = 0; t < clients; t++) {
                 futures.add(pool.submit(() -> {
-                    try (RawHttp c = new RawHttp(proxy.listenerPort("outbound"))) {
+                    // A request written to the server just as it stops may get neither an answer nor a close (the
+                    // test server can leave a just-accepted socket open): the VirtualService's 30 s timeout ends it.
+                    try (RawHttp c = new RawHttp(proxy.listenerPort("outbound"), 40_000)) {
                         for (int i = 0; i < perClient; i++) {
                             if (c.send(get("/pay")).read().status() != 200) {
                                 failed.incrementAndGet();

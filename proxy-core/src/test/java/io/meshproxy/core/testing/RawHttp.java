@@ -18,8 +18,13 @@ public final class RawHttp implements AutoCloseable {
     private final InputStream in;
 
     public RawHttp(int port) throws IOException {
+        this(port, 5000);
+    }
+
+    /** A client whose reads give up after {@code readTimeoutMillis}. */
+    public RawHttp(int port, int readTimeoutMillis) throws IOException {
         socket = new Socket("127.0.0.1", port);
-        socket.setSoTimeout(5000);
+        socket.setSoTimeout(readTimeoutMillis);
         in = socket.getInputStream();
     }
 
