@@ -22,6 +22,14 @@ public final class ClusterBreaker {
     };
 
     private final CircuitBreaker breaker;
+    private final Clock clock;
+    private final long waitInOpenMillis;
+    /**
+     * While the breaker is open, the wall-clock millisecond its wait ends: until then a request is refused
+     * here, without asking Resilience4j, which allocates an event and a timestamp for every refusal.
+     */
+    private volatile long refuseUntilMillis;
+    private volatile CircuitBreaker.State lastState = CircuitBreaker.State.CLOSED;
 
     public ClusterBreaker(String clusterName, FailureRateBreaker config, Clock clock) {
         CircuitBreakerConfig c = CircuitBreakerConfig.custom()
@@ -37,10 +45,20 @@ public final class ClusterBreaker {
                 .writableStackTraceEnabled(false)
                 .build();
         this.breaker = new CircuitBreakerStateMachine(clusterName, c, clock);
+        this.clock = clock;
+        this.waitInOpenMillis = config.waitInOpenState().toMillis();
     }
 
     /** Whether an attempt may go upstream now: false while open, or half-open with no probe left. */
     public boolean tryAcquire() {
+        long until = refuseUntilMillis;
+        if (until != 0) {
+            if (clock.millis() < until) {
+                return false;
+            }
+            refuseUntilMillis = 0;
+            lastState = null; // the wait is over: whatever record() sees next (a failed probe: OPEN) is news
+        }
         return breaker.tryAcquirePermission();
     }
 
@@ -50,6 +68,13 @@ public final class ClusterBreaker {
             breaker.onError(durationNanos, TimeUnit.NANOSECONDS, FAILURE);
         } else {
             breaker.onSuccess(durationNanos, TimeUnit.NANOSECONDS);
+        }
+        CircuitBreaker.State now = breaker.getState();
+        if (now != lastState) {
+            lastState = now;
+            if (now == CircuitBreaker.State.OPEN) {
+                refuseUntilMillis = clock.millis() + waitInOpenMillis; // it just opened: its wait starts now
+            }
         }
     }
 

@@ -95,6 +95,11 @@ class ClusterBreakerTest {
         b.record(Outcome.TIMEOUT, 1);
         assertEquals("OPEN", b.state(), "one of two probes failed: 50% opens it again");
         assertFalse(b.tryAcquire());
+        clock.advance(Duration.ofSeconds(29));
+        assertFalse(b.tryAcquire(), "the second open wait is as long as the first");
+        clock.advance(Duration.ofSeconds(2));
+        assertTrue(b.tryAcquire(), "and then probes again");
+        b.release();
     }
 
     @Test
