@@ -169,7 +169,8 @@ public final class Cluster {
 
     /**
      * Picks a healthy host of the cluster, or of {@code subset} when not null, with the balancer of the
-     * calling event loop. Null when none is healthy.
+     * calling event loop; below the panic threshold, any host (Envoy's panic mode). Null when none is healthy
+     * and panic is off.
      */
     public Host pick(ScheduledExecutorService eventLoop, String subset) {
         LoopState s = loop(eventLoop);
