@@ -73,6 +73,10 @@ public final class MeshClient {
         RequestContext ctx = new RequestContext(listener.name(), "in-process", null, null, false, loop,
                 System.nanoTime());
         ctx.streamIdleTimeout(listener.config().streamIdleTimeout());
+        ctx.events(listener.events());
+        if (ctx.events() != io.meshproxy.core.filter.RequestEventListener.NONE) {
+            ctx.events().onRequestStart(ctx, request);
+        }
         String method = request.method();
         String authority = request.authority();
         String path = request.path();
@@ -85,6 +89,9 @@ public final class MeshClient {
         stage.whenComplete((response, err) -> {
             HttpResponse r = err == null ? response : LocalReplies.toResponse(ctx, err);
             int status = r.status();
+            if (ctx.events() != io.meshproxy.core.filter.RequestEventListener.NONE) {
+                ctx.events().onResponseHeaders(ctx, r);
+            }
             if (!listener.logging()) {
                 result.complete(r);
                 return;
@@ -93,7 +100,7 @@ public final class MeshClient {
                 if (!ok && !ctx.isCancelled()) {
                     ctx.cancel();
                 }
-                listener.log(new RequestLog(listener.name(), "in-process", method, authority, path,
+                listener.end(ctx, new RequestLog(listener.name(), "in-process", method, authority, path,
                         ctx.requestId(), ctx.routeName(), ctx.upstreamCluster(), ctx.upstreamHost(), status,
                         ctx.responseFlags(), ctx.responseCodeDetails(), 0, bytes, System.nanoTime() - ctx.startNanos()));
             }));

@@ -44,6 +44,8 @@ public final class MeshProxy implements AutoCloseable {
     private final List<HttpFilter> filters;
     private final Map<String, HttpService> handlers;
     private final List<RequestLogListener> logListeners;
+    private final io.meshproxy.core.filter.RequestEventListener events;
+    private final Map<String, AdminEndpoint> adminEndpoints;
     private final Map<String, ListenerServer> servers = new LinkedHashMap<>();
     /** Copy-on-write: replaced whole by {@link #update}, read without a lock by the in-process client. */
     private volatile Map<String, ListenerRuntime> runtimes;
@@ -63,6 +65,8 @@ public final class MeshProxy implements AutoCloseable {
         this.filters = List.copyOf(b.filters);
         this.handlers = Map.copyOf(b.handlers);
         this.logListeners = List.copyOf(b.logListeners);
+        this.events = io.meshproxy.core.filter.RequestEventListener.of(b.eventListeners);
+        this.adminEndpoints = Map.copyOf(b.adminEndpoints);
         // The group first: clusters schedule their outlier-detection sweeps and health checks on it.
         this.group = Transport.newGroup(b.eventLoopThreads, "meshproxy");
         try {
@@ -70,7 +74,7 @@ public final class MeshProxy implements AutoCloseable {
             Map<String, HttpService> chains = compileChains(config, clusters);
             Map<String, ListenerRuntime> rs = new LinkedHashMap<>();
             for (ListenerConfig l : config.listeners()) {
-                rs.put(l.name(), new ListenerRuntime(l, chains.get(l.name()), logListeners));
+                rs.put(l.name(), new ListenerRuntime(l, chains.get(l.name()), logListeners, events));
             }
             this.runtimes = Collections.unmodifiableMap(rs);
         } catch (RuntimeException e) {
@@ -133,7 +137,7 @@ public final class MeshProxy implements AutoCloseable {
             }
             if (config.admin() != null) {
                 binding = "admin on " + config.admin().address() + ":" + config.admin().port();
-                admin = new AdminServer(this, config.admin(), group);
+                admin = new AdminServer(this, config.admin(), group, adminEndpoints);
                 admin.start();
             }
         } catch (Exception e) { // Netty rethrows a bind failure as an undeclared IOException
@@ -207,7 +211,7 @@ public final class MeshProxy implements AutoCloseable {
                         old.stopAccepting(); // same port, new address: free it first
                     }
                 }
-                ListenerRuntime r = new ListenerRuntime(l, chains.get(l.name()), logListeners);
+                ListenerRuntime r = new ListenerRuntime(l, chains.get(l.name()), logListeners, events);
                 boundRuntimes.put(l.name(), r);
                 if (state != State.INITIALIZING) {
                     ListenerServer server = new ListenerServer(r, group);
@@ -351,6 +355,8 @@ public final class MeshProxy implements AutoCloseable {
         private final List<HttpFilter> filters = new ArrayList<>();
         private final Map<String, HttpService> handlers = new LinkedHashMap<>();
         private final List<RequestLogListener> logListeners = new ArrayList<>();
+        private final List<io.meshproxy.core.filter.RequestEventListener> eventListeners = new ArrayList<>();
+        private final Map<String, AdminEndpoint> adminEndpoints = new LinkedHashMap<>();
         private int eventLoopThreads = Runtime.getRuntime().availableProcessors();
 
         public Builder config(ProxyConfig config) {
@@ -379,6 +385,24 @@ public final class MeshProxy implements AutoCloseable {
         /** Told of every finished request (access logs, metrics). */
         public Builder requestLogListener(RequestLogListener listener) {
             logListeners.add(Objects.requireNonNull(listener, "listener"));
+            return this;
+        }
+
+        /**
+         * Told of each step of every request and of every downstream connection (metrics, tracing, access
+         * logs); several are called in registration order. None by default, which costs nothing.
+         */
+        public Builder eventListener(io.meshproxy.core.filter.RequestEventListener listener) {
+            eventListeners.add(Objects.requireNonNull(listener, "listener"));
+            return this;
+        }
+
+        /** An extra admin API endpoint at {@code path} (for example {@code /stats/prometheus}). */
+        public Builder adminEndpoint(String path, AdminEndpoint endpoint) {
+            if (path == null || !path.startsWith("/")) {
+                throw new IllegalArgumentException("adminEndpoint: path must start with '/', was " + path);
+            }
+            adminEndpoints.put(path, Objects.requireNonNull(endpoint, "endpoint"));
             return this;
         }
 

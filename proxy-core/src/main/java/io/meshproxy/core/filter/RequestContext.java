@@ -30,6 +30,8 @@ public final class RequestContext {
     private java.util.List<Runnable> moreCancelCallbacks;
     private boolean cancelled;
     private java.time.Duration streamIdleTimeout = java.time.Duration.ZERO;
+    private RequestEventListener events = RequestEventListener.NONE;
+    private Object eventState;
 
     /**
      * @param listenerName the listener that accepted the request ("in-process" for the client)
@@ -158,6 +160,25 @@ public final class RequestContext {
 
     public void streamIdleTimeout(java.time.Duration timeout) {
         this.streamIdleTimeout = java.util.Objects.requireNonNull(timeout, "timeout");
+    }
+
+    /** The request event listener of this request's listener ({@link RequestEventListener#NONE} when none). */
+    public RequestEventListener events() {
+        return events;
+    }
+
+    public void events(RequestEventListener events) {
+        this.events = java.util.Objects.requireNonNull(events, "events");
+    }
+
+    /** The event listener's own per-request state (one slot, so none needs a map); null until it sets one. */
+    @SuppressWarnings("unchecked")
+    public <T> T eventState() {
+        return (T) eventState;
+    }
+
+    public void eventState(Object state) {
+        this.eventState = state;
     }
 
     /** Whether the downstream went away (or the request was otherwise abandoned) before it finished. */

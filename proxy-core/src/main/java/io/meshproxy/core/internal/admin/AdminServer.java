@@ -57,10 +57,27 @@ public final class AdminServer {
     private final EventLoopGroup group;
     private Channel channel;
 
+    private final Map<String, io.meshproxy.core.AdminEndpoint> extensions;
+    /** Extension endpoints (a metrics scrape may take milliseconds) run here, never on an event loop. */
+    private java.util.concurrent.ExecutorService extensionThread;
+
     public AdminServer(MeshProxy proxy, AdminConfig config, EventLoopGroup group) {
+        this(proxy, config, group, Map.of());
+    }
+
+    public AdminServer(MeshProxy proxy, AdminConfig config, EventLoopGroup group,
+            Map<String, io.meshproxy.core.AdminEndpoint> extensions) {
         this.proxy = proxy;
         this.config = config;
         this.group = group;
+        this.extensions = extensions;
+        if (!extensions.isEmpty()) {
+            extensionThread = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "meshproxy-admin");
+                t.setDaemon(true);
+                return t;
+            });
+        }
     }
 
     public void start() throws InterruptedException {
@@ -82,6 +99,9 @@ public final class AdminServer {
         if (channel != null) {
             channel.close().syncUninterruptibly();
         }
+        if (extensionThread != null) {
+            extensionThread.shutdownNow();
+        }
     }
 
     private final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
@@ -90,6 +110,28 @@ public final class AdminServer {
             QueryStringDecoder q = new QueryStringDecoder(req.uri());
             String path = q.path();
             boolean post = req.method() == HttpMethod.POST;
+            io.meshproxy.core.AdminEndpoint extension = extensions.get(path);
+            if (extension != null) {
+                boolean keepAlive = HttpUtil.isKeepAlive(req);
+                extensionThread.execute(() -> {
+                    FullHttpResponse r;
+                    try {
+                        io.meshproxy.core.AdminEndpoint.Response out = extension.handle(q.parameters());
+                        r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(out.status()),
+                                Unpooled.copiedBuffer(out.body(), StandardCharsets.UTF_8));
+                        r.headers().set(HttpHeaderNames.CONTENT_TYPE, out.contentType());
+                    } catch (RuntimeException e) {
+                        r = text(500, "admin endpoint " + path + " failed: " + e + "\n");
+                    }
+                    r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, r.content().readableBytes());
+                    HttpUtil.setKeepAlive(r, keepAlive);
+                    var f = ctx.writeAndFlush(r);
+                    if (!keepAlive) {
+                        f.addListener(ChannelFutureListener.CLOSE);
+                    }
+                });
+                return;
+            }
             FullHttpResponse resp;
             switch (path) {
                 case "/ready" -> resp = proxy.state() == MeshProxy.State.LIVE

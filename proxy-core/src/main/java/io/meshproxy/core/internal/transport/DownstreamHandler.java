@@ -248,6 +248,7 @@ final class DownstreamHandler extends ChannelInboundHandlerAdapter {
                     (InetSocketAddress) conn.remoteAddress(), (InetSocketAddress) conn.localAddress(), false, loop,
                     System.nanoTime());
             this.ctx.streamIdleTimeout(listener.config().streamIdleTimeout());
+            this.ctx.events(listener.events());
         }
 
         void start(ChannelHandlerContext chctx, io.netty.handler.codec.http.HttpRequest req) {
@@ -284,6 +285,9 @@ final class DownstreamHandler extends ChannelInboundHandlerAdapter {
             HttpRequest request = NettyHttp.toRequest(req, "http", body);
             if (full != null && requestBody != null) {
                 onContent(full);
+            }
+            if (ctx.events() != io.meshproxy.core.filter.RequestEventListener.NONE) {
+                ctx.events().onRequestStart(ctx, request);
             }
             CompletionStage<HttpResponse> response;
             try {
@@ -357,6 +361,9 @@ final class DownstreamHandler extends ChannelInboundHandlerAdapter {
             }
             status = response.status();
             responseStarted = true;
+            if (ctx.events() != io.meshproxy.core.filter.RequestEventListener.NONE) {
+                ctx.events().onResponseHeaders(ctx, response);
+            }
             boolean empty = response.body() == Body.empty();
             // A response to HEAD is complete at its head (its content-length describes the GET it stands for).
             boolean full = empty || headRequest;
@@ -437,7 +444,7 @@ final class DownstreamHandler extends ChannelInboundHandlerAdapter {
                 ctx.cancel();
             }
             if (listener.logging()) {
-                listener.log(new RequestLog(listener.name(), ctx.protocol(), method, authority, path, ctx.requestId(),
+                listener.end(ctx, new RequestLog(listener.name(), ctx.protocol(), method, authority, path, ctx.requestId(),
                         ctx.routeName(), ctx.upstreamCluster(), ctx.upstreamHost(), responseStarted ? status : 0,
                         ctx.responseFlags(), ctx.responseCodeDetails(),
                         requestBody == null ? 0 : requestBody.bytesReceived(), bytesSent,

@@ -17,11 +17,23 @@ public final class ListenerRuntime {
 
     private volatile Snapshot snapshot;
     private final List<RequestLogListener> logListeners;
+    private final io.meshproxy.core.filter.RequestEventListener events;
     private volatile boolean draining;
 
     public ListenerRuntime(ListenerConfig config, HttpService service, List<RequestLogListener> logListeners) {
+        this(config, service, logListeners, io.meshproxy.core.filter.RequestEventListener.NONE);
+    }
+
+    public ListenerRuntime(ListenerConfig config, HttpService service, List<RequestLogListener> logListeners,
+            io.meshproxy.core.filter.RequestEventListener events) {
         this.snapshot = new Snapshot(config, service);
         this.logListeners = List.copyOf(logListeners);
+        this.events = events;
+    }
+
+    /** The request event listener of this listener's requests ({@code NONE} when there is none). */
+    public io.meshproxy.core.filter.RequestEventListener events() {
+        return events;
     }
 
     public ListenerConfig config() {
@@ -52,7 +64,19 @@ public final class ListenerRuntime {
 
     /** Whether anyone listens; when not, the data path builds no {@link RequestLog} at all. */
     public boolean logging() {
-        return !logListeners.isEmpty();
+        return !logListeners.isEmpty() || events != io.meshproxy.core.filter.RequestEventListener.NONE;
+    }
+
+    /** The exchange of {@code ctx} ended: the event listener and the log listeners are told. */
+    public void end(io.meshproxy.core.filter.RequestContext ctx, RequestLog log) {
+        if (events != io.meshproxy.core.filter.RequestEventListener.NONE) {
+            try {
+                events.onRequestEnd(ctx, log);
+            } catch (RuntimeException e) {
+                org.slf4j.LoggerFactory.getLogger(ListenerRuntime.class).warn("request event listener failed", e);
+            }
+        }
+        log(log);
     }
 
     public void log(RequestLog log) {

@@ -63,6 +63,10 @@ public final class ListenerServer {
                     @Override
                     protected void initChannel(Channel ch) {
                         connections.add(ch);
+                        io.meshproxy.core.filter.RequestEventListener events = runtime.events();
+                        if (events != io.meshproxy.core.filter.RequestEventListener.NONE) {
+                            ch.pipeline().addLast(new ConnectionEvents(runtime.name(), events));
+                        }
                         initConnection(ch.pipeline());
                     }
                 });

@@ -161,6 +161,9 @@ public final class UpstreamCall implements UpstreamExchange.Listener {
         } else {
             body = attempts == 1 ? request.body() : Body.empty();
         }
+        if (ctx.events() != io.meshproxy.core.filter.RequestEventListener.NONE) {
+            ctx.events().onUpstreamRequest(ctx, request, cluster.name(), host.hostPort(), attempts);
+        }
         UpstreamExchange ex = new UpstreamExchange(ctx, request, body, host, loop, perTryTimeout,
                 ctx.streamIdleTimeout(), this);
         current = ex;
@@ -242,6 +245,9 @@ public final class UpstreamCall implements UpstreamExchange.Listener {
         if (shouldRetry(outcome, status, grpcStatus, lre)) {
             if (response != null) {
                 response.body().discard();
+            }
+            if (ctx.events() != io.meshproxy.core.filter.RequestEventListener.NONE) {
+                ctx.events().onRetry(ctx, attempts, outcome);
             }
             scheduleRetry();
             return;
