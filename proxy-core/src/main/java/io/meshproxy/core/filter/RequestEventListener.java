@@ -49,6 +49,13 @@ public interface RequestEventListener {
     default void onConnectionClose(String listenerName, InetSocketAddress remote, InetSocketAddress local,
             long bytesReceived, long bytesSent) {}
 
+    /**
+     * A TLS handshake on a connection of listener {@code listenerName} (or to an upstream) finished:
+     * {@code resumed} when the session was resumed, {@code peerPrincipal} the peer's SPIFFE ID or null. Called
+     * by the transport-security provider; nothing calls it while meshproxy speaks only plaintext.
+     */
+    default void onTlsHandshake(String listenerName, boolean resumed, long durationNanos, String peerPrincipal) {}
+
     /** All of {@code listeners} in order, or {@link #NONE} when empty, or the one when there is one. */
     static RequestEventListener of(java.util.List<? extends RequestEventListener> listeners) {
         if (listeners.isEmpty()) {
@@ -107,6 +114,13 @@ public interface RequestEventListener {
                     long bytesReceived, long bytesSent) {
                 for (RequestEventListener l : all) {
                     l.onConnectionClose(listenerName, remote, local, bytesReceived, bytesSent);
+                }
+            }
+
+            @Override
+            public void onTlsHandshake(String listenerName, boolean resumed, long durationNanos, String peerPrincipal) {
+                for (RequestEventListener l : all) {
+                    l.onTlsHandshake(listenerName, resumed, durationNanos, peerPrincipal);
                 }
             }
         };
