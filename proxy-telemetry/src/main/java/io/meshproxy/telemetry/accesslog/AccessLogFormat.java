@@ -3,6 +3,9 @@ package io.meshproxy.telemetry.accesslog;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.SerializableString;
+import com.fasterxml.jackson.core.io.CharacterEscapes;
+import com.fasterxml.jackson.core.io.SerializedString;
 import io.meshproxy.core.filter.RequestLog;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -18,7 +21,8 @@ import java.util.Arrays;
 /**
  * Istio's default JSON access log format ({@code meshConfig.accessLogEncoding: JSON}), one object per line,
  * written with Jackson's streaming {@link JsonGenerator} (no tree, every string escaped by Jackson: quotes,
- * backslashes and control characters in header values can neither break the line nor forge a field).
+ * backslashes and control characters in header values can neither break the line nor forge a field; U+2028 and
+ * U+2029 are escaped too, see {@link LineSafeEscapes}).
  *
  * <p>Fields, as Istio names and types them: {@code start_time} (RFC 3339, milliseconds, UTC), {@code method},
  * {@code path}, {@code protocol}, {@code response_code} (0 when no response was sent), {@code response_flags}
@@ -51,6 +55,7 @@ final class AccessLogFormat {
             throw new UncheckedIOException(e);
         }
         json.setRootValueSeparator(null);
+        json.setCharacterEscapes(LineSafeEscapes.INSTANCE);
         json.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
     }
 
@@ -138,6 +143,28 @@ final class AccessLogFormat {
         return ip instanceof Inet6Address
                 ? "[" + ip.getHostAddress() + "]:" + a.getPort()
                 : ip.getHostAddress() + ":" + a.getPort();
+    }
+
+    /**
+     * JSON's standard escapes, plus U+2028 and U+2029: legal inside a JSON string, but line breaks to many
+     * line-oriented readers (JavaScript, Python's {@code splitlines}), so a header value carrying one could split
+     * a line in a log pipeline.
+     */
+    private static final class LineSafeEscapes extends CharacterEscapes {
+        static final LineSafeEscapes INSTANCE = new LineSafeEscapes();
+        private static final SerializedString LS = new SerializedString("\\u2028");
+        private static final SerializedString PS = new SerializedString("\\u2029");
+        private final int[] ascii = standardAsciiEscapesForJSON();
+
+        @Override
+        public int[] getEscapeCodesForAscii() {
+            return ascii;
+        }
+
+        @Override
+        public SerializableString getEscapeSequence(int ch) {
+            return ch == 0x2028 ? LS : ch == 0x2029 ? PS : null;
+        }
     }
 
     /** An unsynchronized growable byte buffer the generator writes one line into. */
