@@ -4,7 +4,6 @@ import io.meshproxy.core.upstream.Cluster;
 import io.meshproxy.core.upstream.ClusterResources;
 import io.meshproxy.core.upstream.Host;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -137,16 +136,5 @@ final class ClusterStatsExposition {
                 default -> out.append(ch);
             }
         }
-    }
-
-    /** For tests: every cluster's stats by Prometheus name. */
-    Map<String, Map<String, Long>> snapshot() {
-        Map<String, Map<String, Long>> m = new LinkedHashMap<>();
-        read().forEach((k, f) -> {
-            Map<String, Long> v = new LinkedHashMap<>();
-            f.samples.forEach(s -> v.put(s.cluster, s.value));
-            m.put(k, v);
-        });
-        return m;
     }
 }

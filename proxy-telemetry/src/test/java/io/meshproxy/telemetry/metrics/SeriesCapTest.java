@@ -88,10 +88,8 @@ class SeriesCapTest {
             int metersBefore = f.metrics().registry().getMeters().size();
             long scrapedBefore = istioSeries(f.scrape());
 
-            long t0 = System.nanoTime();
             send(client, 90_000, 64, "/local/item/");
             send(client, 10_000, 64, "/item/");
-            System.out.println("100,000 in-process requests took " + (System.nanoTime() - t0) / 1_000_000 + " ms");
             // and real downstream connections from distinct client ports, with distinct x-forwarded-for
             for (int conn = 0; conn < 8; conn++) {
                 try (RawHttp c = new RawHttp(f.proxy.listenerPort("in"))) {
