@@ -212,6 +212,20 @@ class TelemetryResourceTest {
     }
 
     @Test
+    void theTelemetryExampleSamplesWhatItsReadmeSays() throws Exception {
+        LoadedConfig loaded = ConfigLoader.load(ExamplesTest.EXAMPLES.resolve("telemetry"));
+        TelemetryConfig t = loaded.telemetry();
+        assertEquals(25.0, t.tracing().samplingPercent(), "the frontend Telemetry wins over the mesh default");
+        assertEquals("http://127.0.0.1:9411/api/v2/spans", t.tracing().zipkinEndpoint());
+        assertEquals(new TelemetryConfig.AccessLog("/dev/stdout", 10, true, 8192), t.accessLog());
+        assertEquals(new TelemetryConfig.Metrics(true, List.of(),
+                List.of("istio_request_bytes.*", "istio_response_bytes.*"), 5000), t.metrics());
+        assertEquals("productpage-v1", t.workload().name());
+        assertEquals("bookinfo", t.workload().namespace());
+        assertEquals(List.of(), loaded.warnings());
+    }
+
+    @Test
     void telemetryApiVersions() throws Exception {
         String v1alpha1 = telemetry("old", "shop", sampling(25)).replace("telemetry.istio.io/v1", "telemetry.istio.io/v1alpha1");
         assertEquals(25.0, samplingOf(v1alpha1));
