@@ -1,6 +1,7 @@
 package io.meshproxy.config;
 
 import io.meshproxy.core.config.ProxyConfig;
+import io.meshproxy.telemetry.TelemetryConfig;
 import java.util.List;
 
 /**
@@ -14,18 +15,29 @@ import java.util.List;
  * @param warnings what loaded but deserves a look, sorted by place, in the {@code FILE:LINE:COLUMN: message}
  *     form of errors: deprecated fields, and with {@link FieldValidation#WARN} every unknown or misplaced field
  *     that was dropped; empty when there is nothing to say
+ * @param telemetry what proxy-telemetry records and where it sends it: the Proxy's {@code spec.workload} and
+ *     {@code spec.telemetry} with the Istio Telemetry resources that apply to the workload, and Istio's
+ *     {@code reporter} of each listener; for {@code Telemetry.create(..)}. Read at start only: a proxy's event
+ *     listener is fixed when it is built, so a change needs a restart
  */
 public record LoadedConfig(ProxyConfig config, String version, List<String> sources, List<ListenerRole> listeners,
-        List<ConfigError> warnings) {
+        List<ConfigError> warnings, TelemetryConfig telemetry) {
     public LoadedConfig {
         sources = List.copyOf(sources);
         listeners = List.copyOf(listeners);
         warnings = warnings == null ? List.of() : List.copyOf(warnings);
+        telemetry = telemetry == null ? TelemetryConfig.DEFAULT : telemetry;
     }
 
-    /** Without warnings. */
+    /** With telemetry's defaults. */
+    public LoadedConfig(ProxyConfig config, String version, List<String> sources, List<ListenerRole> listeners,
+            List<ConfigError> warnings) {
+        this(config, version, sources, listeners, warnings, TelemetryConfig.DEFAULT);
+    }
+
+    /** Without warnings, with telemetry's defaults. */
     public LoadedConfig(ProxyConfig config, String version, List<String> sources, List<ListenerRole> listeners) {
-        this(config, version, sources, listeners, List.of());
+        this(config, version, sources, listeners, List.of(), TelemetryConfig.DEFAULT);
     }
 
     /** The role of listener {@code name}, or null. */

@@ -185,6 +185,7 @@ public final class Main implements Callable<Integer> {
                     + "  curl -s --http2-prior-knowledge -H 'Host: reviews' http://127.0.0.1:%1$d/reviews/1%n"
                     + "  curl -s http://127.0.0.1:%2$d/reviews/1%n"
                     + "  curl -s -H 'Host: reviews' 'http://127.0.0.1:%1$d/reviews/1?delay_ms=3000' &  # then Ctrl-C: it still completes%n"
+                    + "  curl -s http://127.0.0.1:%3$d/stats/prometheus | grep istio_requests_total%n"
                     + "  curl -s http://127.0.0.1:%3$d/clusters%n"
                     + "  curl -s http://127.0.0.1:%3$d/config_dump%n"
                     + "Ctrl-C (or SIGTERM) drains and stops.%n", outbound, inbound, admin);
@@ -215,7 +216,8 @@ public final class Main implements Callable<Integer> {
     @Command(name = "run", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, sortOptions = false,
             description = {"Serves the configuration in YAML files, reloading it when they change.", "",
                     "The files hold a Proxy resource (listeners, admin) and Istio ServiceEntry, DestinationRule and",
-                    "VirtualService resources. A change is swapped in atomically; an invalid",
+                    "VirtualService resources (and Telemetry: tracing sampling, access logs on or off). A change is",
+                    "swapped in atomically (telemetry settings apply at the next restart); an invalid",
                     "change is logged and the running configuration keeps serving. SIGTERM or SIGINT drains",
                     "(requests in flight finish, new connections are refused) and stops.",
                     "Invalid files at start: every error is printed as FILE:LINE:COLUMN: message, exit status 1."})

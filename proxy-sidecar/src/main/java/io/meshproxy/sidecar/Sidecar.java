@@ -10,6 +10,8 @@ import io.meshproxy.core.MeshProxy;
 import io.meshproxy.core.config.AdminConfig;
 import io.meshproxy.core.config.ListenerConfig;
 import io.meshproxy.core.config.ProxyConfig;
+import io.meshproxy.telemetry.Telemetry;
+import io.meshproxy.telemetry.TelemetryConfig;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -28,6 +30,12 @@ import org.slf4j.LoggerFactory;
  * start the proxy on them, watch them and swap in every valid change ({@link MeshProxy#update}); on
  * {@link #close()} stop watching, drain (listeners stop accepting, requests in flight finish), stop.
  *
+ * <p>Telemetry ({@link Telemetry}: Istio's metrics at the admin API's {@code /stats/prometheus}, tracing,
+ * access logs) is built from {@link LoadedConfig#telemetry()} at start and fixed for the life of the process:
+ * the proxy's event listener is part of what {@link MeshProxy.Builder} builds. A reload that changes
+ * {@code spec.workload}, {@code spec.telemetry} or the Telemetry resources that apply is swapped in for routing
+ * and logged as needing a restart for telemetry.
+ *
  * <p>The command line registers {@link #close()} as a shutdown hook, so SIGTERM and SIGINT drain gracefully.
  * Tests drive this class in-process: it is the code path of the jar.
  */
@@ -35,15 +43,25 @@ public final class Sidecar implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Sidecar.class);
 
     private final MeshProxy mesh;
+    private final Telemetry telemetry;
     private final ConfigWatcher watcher;
     private final List<AutoCloseable> closeAfter;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private boolean closing;
 
-    private Sidecar(MeshProxy mesh, ConfigWatcher watcher, List<AutoCloseable> closeAfter) {
-        this.mesh = mesh;
+    private Sidecar(Started started, ConfigWatcher watcher, List<AutoCloseable> closeAfter) {
+        this.mesh = started.mesh();
+        this.telemetry = started.telemetry();
         this.watcher = watcher;
         this.closeAfter = List.copyOf(closeAfter);
+    }
+
+    /** A running proxy and the telemetry it reports to. */
+    private record Started(MeshProxy mesh, Telemetry telemetry) {
+        void close() {
+            mesh.close();
+            telemetry.close();
+        }
     }
 
     /** Event loop threads by default: one per available core, as Envoy's {@code --concurrency}. */
@@ -77,19 +95,26 @@ public final class Sidecar implements AutoCloseable {
             throws ConfigFileException, IOException {
         LoadedConfig loaded = ConfigLoader.load(paths, fieldValidation);
         loaded.warnings().forEach(w -> LOG.warn("{}", w));
-        MeshProxy mesh = startMesh(loaded, concurrency);
+        Started started = startMesh(loaded, concurrency);
+        MeshProxy mesh = started.mesh();
+        TelemetryConfig running = started.telemetry().config();
         ConfigWatcher watcher;
         try {
             watcher = ConfigWatcher.start(paths, loaded.version(), fieldValidation, loaded.warnings(), next -> {
                 mesh.update(next.config(), next.version());
                 logListeners(mesh, next);
+                if (!next.telemetry().equals(running)) {
+                    LOG.warn("configuration {} changes telemetry settings (spec.workload, spec.telemetry, Telemetry"
+                            + " resources or listener directions): they apply at the next restart; the rest of it is"
+                            + " in force, and telemetry keeps the settings of {}", next.version(), loaded.version());
+                }
             });
         } catch (IOException | RuntimeException e) {
-            mesh.close();
+            started.close();
             throw e;
         }
         LOG.info("watching {} for configuration changes", paths);
-        return new Sidecar(mesh, watcher, List.of());
+        return new Sidecar(started, watcher, List.of());
     }
 
     /**
@@ -100,14 +125,51 @@ public final class Sidecar implements AutoCloseable {
         return new Sidecar(startMesh(loaded, concurrency), null, closeAfter);
     }
 
-    private static MeshProxy startMesh(LoadedConfig loaded, int concurrency) {
+    /**
+     * Telemetry first (its event listener and admin endpoints are part of the proxy built next), then the proxy;
+     * the Envoy-style cluster statistics are bound once the proxy has its clusters.
+     */
+    private static Started startMesh(LoadedConfig loaded, int concurrency) {
         LOG.debug("starting the proxy with {} event loop threads", concurrency);
-        // The files' version from the first request on: /config_dump never shows "0".
-        MeshProxy mesh = MeshProxy.builder().config(loaded.config()).version(loaded.version())
-                .eventLoopThreads(concurrency).build().start();
+        Telemetry telemetry = Telemetry.create(loaded.telemetry(), null);
+        MeshProxy mesh;
+        try {
+            // The files' version from the first request on: /config_dump never shows "0".
+            MeshProxy.Builder b = MeshProxy.builder().config(loaded.config()).version(loaded.version())
+                    .eventLoopThreads(concurrency).eventListener(telemetry.listener());
+            telemetry.adminEndpoints().forEach(b::adminEndpoint);
+            mesh = b.build().start();
+        } catch (RuntimeException e) {
+            telemetry.close();
+            throw e;
+        }
+        telemetry.bindClusters(mesh::clusters);
         LOG.info("configuration {} loaded from {}", loaded.version(), loaded.sources());
         logListeners(mesh, loaded);
-        return mesh;
+        LOG.info("{}", describe(telemetry.config()));
+        return new Started(mesh, telemetry);
+    }
+
+    /**
+     * {@code telemetry: workload NAME.NAMESPACE (app APP, version VERSION); metrics on|off; tracing P% to URL|off;
+     * access logs P% to PATH|off}.
+     */
+    static String describe(TelemetryConfig t) {
+        var w = t.workload();
+        StringBuilder b = new StringBuilder("telemetry: workload ").append(w.name()).append('.').append(w.namespace())
+                .append(" (app ").append(w.app()).append(", version ").append(w.version()).append("); metrics ");
+        b.append(t.metrics().enabled() ? "on (at most " + t.metrics().maxSeries() + " series)" : "off");
+        b.append("; tracing ");
+        b.append(t.tracing().enabled() ? percent(t.tracing().samplingPercent()) + " to " + t.tracing().zipkinEndpoint()
+                : "off");
+        b.append("; access logs ");
+        b.append(t.accessLog().enabled() ? percent(t.accessLog().samplingPercent()) + " to " + t.accessLog().path()
+                : "off");
+        return b.toString();
+    }
+
+    private static String percent(double p) {
+        return (p == Math.rint(p) ? Long.toString((long) p) : Double.toString(p)) + "%";
     }
 
     private static void logListeners(MeshProxy mesh, LoadedConfig loaded) {
@@ -136,6 +198,11 @@ public final class Sidecar implements AutoCloseable {
     /** The running proxy. */
     public MeshProxy mesh() {
         return mesh;
+    }
+
+    /** The proxy's telemetry, as configured at start. */
+    public Telemetry telemetry() {
+        return telemetry;
     }
 
     /** The watcher of the configuration files; null for a configuration not read from files (the demo). */
@@ -187,6 +254,8 @@ public final class Sidecar implements AutoCloseable {
                 LOG.warn("drain failed: {}", e.toString());
             }
             mesh.close();
+            // After the proxy: the last requests' events are in; the exporters flush what they hold.
+            telemetry.close();
             List<AutoCloseable> after = new ArrayList<>(closeAfter);
             for (AutoCloseable c : after) {
                 try {

@@ -68,11 +68,15 @@ class DemoJarIT {
             jar.awaitLine(l -> l.startsWith("10 requests with canary: true:") && l.endsWith("{reviews-v2=10}"), START);
             jar.awaitLine(l -> l.equals("  curl -s -H 'Host: reviews' -H 'canary: true' http://127.0.0.1:" + outbound
                     + "/reviews/1"), START);
+            jar.awaitLine(l -> l.equals("  curl -s http://127.0.0.1:" + admin
+                    + "/stats/prometheus | grep istio_requests_total"), START);
             String iso = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}(Z|[+-]\\d\\d:\\d\\d) ";
             jar.awaitLine(l -> l.matches(iso + "INFO Sidecar - listener outbound OUTBOUND 127\\.0\\.0\\.1:" + outbound), START);
             jar.awaitLine(l -> l.matches(iso + "INFO Sidecar - listener inbound INBOUND 127\\.0\\.0\\.1:" + inbound
                     + " -> 127\\.0\\.0\\.1:\\d+"), START);
             jar.awaitLine(l -> l.matches(iso + "INFO Sidecar - admin 127\\.0\\.0\\.1:" + admin), START);
+            jar.awaitLine(l -> l.matches(iso + "INFO Sidecar - telemetry: workload reviews-v1\\.default \\(app reviews,"
+                    + " version v1\\); metrics on \\(at most 10000 series\\); tracing off; access logs off"), START);
             jar.awaitLine(l -> l.matches(iso + "INFO Sidecar - configuration [0-9a-f]{12} loaded from \\[embedded:demo\\.yaml]"), START);
 
             // Let the paranoid leak detector see every buffer so far: collect it, then allocate again.

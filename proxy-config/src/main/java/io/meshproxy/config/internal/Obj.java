@@ -282,6 +282,21 @@ final class Obj {
         }
     }
 
+    /** A sequence of regular expressions that compile; empty when absent, a bad one left out after its error. */
+    List<Str> regexes(String field) {
+        List<Str> out = new ArrayList<>();
+        for (Str s : strs(field)) {
+            try {
+                Pattern.compile(s.value());
+                out.add(s);
+            } catch (PatternSyntaxException e) {
+                diag.error(s.loc(), "bad regular expression in '" + field + "': " + e.getDescription() + " near index "
+                        + e.getIndex() + " of '" + s.value() + "'");
+            }
+        }
+        return out;
+    }
+
     Obj obj(String field, Collection<String> fields) {
         Node v = values.get(field);
         return v == null ? null : of(diag, file, v, "'" + field + "'", fields);

@@ -19,7 +19,13 @@ import io.meshproxy.config.internal.Resources.PortPolicy;
 import io.meshproxy.config.internal.Resources.RouteRateLimit;
 import io.meshproxy.config.internal.Resources.ServiceEntry;
 import io.meshproxy.config.internal.Resources.Subset;
+import io.meshproxy.config.internal.Resources.TelemetryResource;
+import io.meshproxy.config.internal.Resources.TelemetrySpec;
 import io.meshproxy.config.internal.Resources.VirtualService;
+import io.meshproxy.config.internal.Resources.Workload;
+import io.meshproxy.telemetry.TelemetryConfig;
+import java.net.URI;
+import java.net.URISyntaxException;
 import io.meshproxy.core.config.ConfigException;
 import io.meshproxy.core.config.FailureRateBreaker;
 import io.meshproxy.core.config.FaultPolicy;
@@ -78,13 +84,13 @@ final class ResourceReader {
             "EnvoyFilter", "ProxyConfig", "WasmPlugin");
 
     static final String MTLS = "comes with mTLS";
-    static final String TELEMETRY = "comes with telemetry";
 
     private final Diagnostics diag;
     final List<Resources.Proxy> proxies = new ArrayList<>();
     final List<ServiceEntry> serviceEntries = new ArrayList<>();
     final List<DestinationRule> destinationRules = new ArrayList<>();
     final List<VirtualService> virtualServices = new ArrayList<>();
+    final List<TelemetryResource> telemetries = new ArrayList<>();
 
 
     ResourceReader(Diagnostics diag) {
@@ -157,6 +163,7 @@ final class ResourceReader {
             case "ServiceEntry" -> serviceEntry(r, meta);
             case "VirtualService" -> virtualService(r, meta);
             case "DestinationRule" -> destinationRule(r, meta);
+            case "Telemetry" -> telemetryResource(r, meta, kind.loc());
             default -> security(r, kind);
         }
     }
@@ -180,7 +187,7 @@ final class ResourceReader {
     // ---------------------------------------------------------------- Proxy
 
     private void proxy(Obj r, Meta meta, Loc kindLoc) {
-        Obj spec = r.obj("spec", "admin", "listeners", "destinations", "localRateLimits");
+        Obj spec = r.obj("spec", "admin", "listeners", "destinations", "localRateLimits", "workload", "telemetry");
         if (spec == null) {
             return;
         }
@@ -255,7 +262,129 @@ final class ResourceReader {
                 routeLimits.add(new RouteRateLimit(vs, route, limit, rl.loc()));
             }
         }
-        proxies.add(new Resources.Proxy(meta, kindLoc, admin, listeners, destinations, routeLimits));
+        Workload workload = workload(spec.obj("workload", "name", "namespace", "app", "version", "serviceAccount",
+                "labels"));
+        TelemetrySpec telemetry = telemetry(spec.obj("telemetry", "metrics", "tracing", "accessLog"));
+        proxies.add(new Resources.Proxy(meta, kindLoc, admin, listeners, destinations, routeLimits, workload, telemetry));
+    }
+
+    /**
+     * {@code spec.workload}. {@code app} and {@code version} may come from the labels of those names instead
+     * (Istio reads the same labels); written both ways, they must agree.
+     */
+    private Workload workload(Obj w) {
+        if (w == null) {
+            return Workload.NONE;
+        }
+        Str name = nonBlank(w, "name");
+        Str namespace = nonBlank(w, "namespace");
+        Str app = nonBlank(w, "app");
+        Str version = nonBlank(w, "version");
+        Str serviceAccount = nonBlank(w, "serviceAccount");
+        Map<String, String> labels = w.strMap("labels");
+        for (Map.Entry<Str, Node> e : w.entries("labels").entrySet()) {
+            Str field = e.getKey().value().equals("app") ? app : e.getKey().value().equals("version") ? version : null;
+            String label = labels.get(e.getKey().value());
+            if (field != null && label != null && !label.equals(field.value())) {
+                diag.error(e.getKey().loc(), "label '" + e.getKey().value() + "' is '" + label + "' but '"
+                        + e.getKey().value() + "' is '" + field.value() + "' at " + field.loc() + ": write it once");
+            }
+        }
+        return new Workload(name, namespace, app, version, serviceAccount, labels);
+    }
+
+    private Str nonBlank(Obj o, String field) {
+        Str s = o.str(field);
+        if (s != null && s.value().isBlank()) {
+            diag.error(s.loc(), "'" + field + "' must not be empty");
+            return null;
+        }
+        return s;
+    }
+
+    /** The most series, spans waiting for export, access-log lines waiting to be written: bounded, and the bound too. */
+    static final int MAX_TELEMETRY_BOUND = 1_000_000;
+
+    /** {@code spec.telemetry}: Istio's metrics, tracing and access logs of this proxy. */
+    private TelemetrySpec telemetry(Obj t) {
+        if (t == null) {
+            return TelemetrySpec.NONE;
+        }
+        Boolean metricsEnabled = null;
+        List<String> inclusions = List.of();
+        List<String> exclusions = List.of();
+        Integer maxSeries = null;
+        Obj m = t.obj("metrics", "enabled", "inclusionRegexps", "exclusionRegexps", "maxSeries");
+        if (m != null) {
+            metricsEnabled = m.bool("enabled");
+            inclusions = m.regexes("inclusionRegexps").stream().map(Str::value).toList();
+            exclusions = m.regexes("exclusionRegexps").stream().map(Str::value).toList();
+            Int max = m.integer("maxSeries", 1, MAX_TELEMETRY_BOUND);
+            maxSeries = max == null ? null : max.value();
+        }
+        Double sampling = null;
+        Loc tracingLoc = null;
+        String endpoint = null;
+        Integer maxQueuedSpans = null;
+        String serviceName = null;
+        Obj tr = t.obj("tracing", "samplingPercent", "zipkin", "maxQueuedSpans", "serviceName");
+        if (tr != null) {
+            tracingLoc = t.keyLoc("tracing");
+            sampling = tr.number("samplingPercent", 0, 100);
+            Obj z = tr.obj("zipkin", "endpoint");
+            if (z != null) {
+                Str e = z.requiredStr("endpoint");
+                endpoint = e == null ? null : zipkinEndpoint(e);
+            }
+            Int max = tr.integer("maxQueuedSpans", 1, MAX_TELEMETRY_BOUND);
+            maxQueuedSpans = max == null ? null : max.value();
+            Str name = nonBlank(tr, "serviceName");
+            serviceName = name == null ? null : name.value();
+        }
+        TelemetryConfig.AccessLog accessLog = null;
+        Obj al = t.obj("accessLog", "path", "samplingPercent", "alwaysLogErrors", "queueSize");
+        if (al != null) {
+            Str path = nonBlank(al, "path");
+            if (path != null && !path.value().startsWith("/")) {
+                diag.error(path.loc(), "'path' must be an absolute file path or /dev/stdout, was '" + path.value() + "'");
+            }
+            Double pct = al.number("samplingPercent", 0, 100);
+            Boolean errors = al.bool("alwaysLogErrors");
+            Int queue = al.integer("queueSize", 1, MAX_TELEMETRY_BOUND);
+            TelemetryConfig.AccessLog d = TelemetryConfig.AccessLog.DISABLED;
+            accessLog = new TelemetryConfig.AccessLog(path == null ? STDOUT : path.value(),
+                    pct == null ? d.samplingPercent() : pct, errors == null ? d.alwaysLogErrors() : errors,
+                    queue == null ? d.queueSize() : queue.value());
+        }
+        return new TelemetrySpec(metricsEnabled, inclusions, exclusions, maxSeries, sampling, tracingLoc, endpoint,
+                maxQueuedSpans, serviceName, accessLog);
+    }
+
+    /** Where access logs go when on and no path is written: standard output, as Istio's default provider. */
+    static final String STDOUT = "/dev/stdout";
+
+    /** An http or https URL with a host and a path (Zipkin's span API, usually /api/v2/spans); null after an error. */
+    private String zipkinEndpoint(Str e) {
+        String why = null;
+        try {
+            URI u = new URI(e.value());
+            String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
+            if (!scheme.equals("http") && !scheme.equals("https")) {
+                why = "must be an http or https URL";
+            } else if (u.getHost() == null || u.getHost().isEmpty()) {
+                why = "must name a host";
+            } else if (u.getRawPath() == null || u.getRawPath().isEmpty() || u.getRawPath().equals("/")) {
+                why = "needs the path of Zipkin's span API";
+            }
+        } catch (URISyntaxException x) {
+            why = "must be an http or https URL (" + x.getReason() + ")";
+        }
+        if (why != null) {
+            diag.error(e.loc(), "'endpoint' " + why + ", such as http://zipkin.istio-system:9411/api/v2/spans, was '"
+                    + e.value() + "'");
+            return null;
+        }
+        return e.value();
     }
 
     private static final List<String> RATE_LIMIT_FIELDS = List.of("maxTokens", "tokensPerFill", "fillInterval");
@@ -1083,7 +1212,10 @@ final class ResourceReader {
         Int port = m.integer("port", 1, 65535);
         m.unsupported("sourceLabels", "comes with source workload matching");
         m.unsupported("sourceNamespace", "comes with source workload matching");
-        m.unsupported("statPrefix", TELEMETRY);
+        if (m.has("statPrefix")) {
+            diag.error(m.keyLoc("statPrefix"), "'statPrefix' is not supported: meshproxy keeps no per-route statistics"
+                    + " (a route is never a metric label)");
+        }
         for (Str g : m.strs("gateways")) {
             if (!g.value().equals("mesh")) {
                 diag.error(g.loc(), "gateway '" + g.value() + "' is not supported: meshproxy is a sidecar, only 'mesh' applies");
@@ -1264,14 +1396,13 @@ final class ResourceReader {
         return build(d.loc(), () -> DirectResponseAction.of(status.value(), t));
     }
 
-    // ---------------------------------------------------------------- security and telemetry kinds
+    // ---------------------------------------------------------------- security kinds
 
     private void security(Obj r, Str kind) {
         Obj spec = switch (kind.value()) {
             case "PeerAuthentication" -> r.obj("spec", "selector", "mtls", "portLevelMtls");
             case "AuthorizationPolicy" -> r.obj("spec", "selector", "targetRef", "targetRefs", "action", "provider", "rules");
-            case "RequestAuthentication" -> r.obj("spec", "selector", "targetRef", "targetRefs", "jwtRules");
-            default -> r.obj("spec", "selector", "targetRef", "targetRefs", "tracing", "metrics", "accessLogging");
+            default -> r.obj("spec", "selector", "targetRef", "targetRefs", "jwtRules"); // RequestAuthentication
         };
         if (spec != null) {
             Obj sel = spec.obj("selector", "matchLabels");
@@ -1312,8 +1443,117 @@ final class ResourceReader {
                 default -> { }
             }
         }
-        String comesWith = kind.value().equals("Telemetry") ? TELEMETRY : MTLS;
-        diag.error(kind.loc(), kind.value() + " is not supported yet (" + comesWith + ")");
+        diag.error(kind.loc(), kind.value() + " is not supported yet (" + MTLS + ")");
+    }
+
+    // ---------------------------------------------------------------- Telemetry
+
+    /**
+     * Istio's Telemetry: {@code tracing[].randomSamplingPercentage} and {@code accessLogging[].disabled} apply,
+     * scoped by namespace and {@code selector} (see the Translator); the rest is read, so a typo is still caught,
+     * and reported as not supported at its place.
+     */
+    private void telemetryResource(Obj r, Meta meta, Loc kindLoc) {
+        Obj spec = r.obj("spec", "selector", "targetRef", "targetRefs", "tracing", "metrics", "accessLogging");
+        if (spec == null) {
+            return;
+        }
+        Map<String, String> selector = null;
+        Obj sel = spec.obj("selector", "matchLabels");
+        if (sel != null) {
+            selector = sel.strMap("matchLabels");
+            if (selector.isEmpty() && !sel.fields().isEmpty()) {
+                selector = null; // its error is reported
+            } else if (selector.isEmpty()) {
+                diag.error(sel.loc(), "a selector needs 'matchLabels'; without 'selector' a Telemetry applies to its"
+                        + " whole namespace");
+                selector = null;
+            }
+        }
+        for (String ref : List.of("targetRef", "targetRefs")) {
+            if (spec.has(ref)) {
+                diag.error(spec.keyLoc(ref), "'" + ref + "' is not supported: it selects gateways and waypoints;"
+                        + " a sidecar's workload is chosen with 'selector'");
+            }
+        }
+        Double sampling = null;
+        Loc samplingLoc = null;
+        List<Obj> tracing = spec.objs("tracing", "match", "providers", "customTags", "disableSpanReporting",
+                "useRequestIdForTraceSampling", "randomSamplingPercentage", "enableIstioTags");
+        for (int i = 0; i < tracing.size(); i++) {
+            Obj t = tracing.get(i);
+            if (i == 1) {
+                diag.error(t.loc(), "only one 'tracing' entry is supported, as in Istio");
+            }
+            directionMatch(t);
+            providers(t, "comes with more exporters; spans go to spec.telemetry.tracing.zipkin of the Proxy");
+            t.entries("customTags");
+            t.unsupported("customTags", "span tags are Istio's standard ones");
+            t.bool("disableSpanReporting");
+            t.unsupported("disableSpanReporting", null);
+            t.bool("useRequestIdForTraceSampling");
+            t.unsupported("useRequestIdForTraceSampling", null);
+            t.bool("enableIstioTags");
+            t.unsupported("enableIstioTags", null);
+            Double pct = t.number("randomSamplingPercentage", 0, 100);
+            if (i == 0 && pct != null) {
+                sampling = pct;
+                samplingLoc = t.valueLoc("randomSamplingPercentage");
+            }
+        }
+        for (Obj m : spec.objs("metrics", "providers", "overrides", "reportingInterval")) {
+            for (Obj p : m.objs("providers", "name")) {
+                p.requiredStr("name");
+            }
+            for (Obj o : m.objs("overrides", "match", "disabled", "tagOverrides")) {
+                o.bool("disabled");
+                Obj match = o.obj("match", "metric", "customMetric", "mode");
+                if (match != null) {
+                    match.str("metric");
+                    match.str("customMetric");
+                    match.oneOf("mode", List.of("CLIENT_AND_SERVER", "CLIENT", "SERVER"));
+                }
+                o.entries("tagOverrides");
+            }
+            m.duration("reportingInterval");
+        }
+        spec.unsupported("metrics", "use spec.telemetry.metrics of the Proxy");
+        Boolean disabled = null;
+        Obj disabledIn = null;
+        for (Obj a : spec.objs("accessLogging", "match", "providers", "disabled", "filter")) {
+            directionMatch(a);
+            providers(a, "comes with more sinks; access logs go to spec.telemetry.accessLog.path of the Proxy");
+            Obj filter = a.obj("filter", "expression");
+            if (filter != null) {
+                filter.str("expression");
+            }
+            a.unsupported("filter", "CEL expressions; see spec.telemetry.accessLog.alwaysLogErrors and samplingPercent");
+            Boolean d = a.bool("disabled");
+            if (d != null && disabledIn != null) {
+                diag.error(a.keyLoc("disabled"), "a second 'disabled' for the access log (the first at "
+                        + disabledIn.keyLoc("disabled") + "): meshproxy has one access log; keep one");
+            } else if (d != null) {
+                disabled = d;
+                disabledIn = a;
+            }
+        }
+        telemetries.add(new TelemetryResource(meta, selector, sampling, samplingLoc, disabled, kindLoc));
+    }
+
+    /** Istio's {@code match: {mode}}: read, then not supported (settings apply to both directions). */
+    private void directionMatch(Obj o) {
+        Obj match = o.obj("match", "mode");
+        if (match != null) {
+            match.oneOf("mode", List.of("CLIENT_AND_SERVER", "CLIENT", "SERVER"));
+        }
+        o.unsupported("match", "a Telemetry applies to both directions");
+    }
+
+    private void providers(Obj o, String comesWith) {
+        for (Obj p : o.objs("providers", "name")) {
+            p.requiredStr("name");
+        }
+        o.unsupported("providers", comesWith);
     }
 
     // ---------------------------------------------------------------- helpers

@@ -17,6 +17,7 @@ import io.meshproxy.core.config.RouteAction;
 import io.meshproxy.core.config.RouteMatch;
 import io.meshproxy.core.config.TcpKeepalive;
 import io.meshproxy.core.config.UpstreamProtocol;
+import io.meshproxy.telemetry.TelemetryConfig;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -29,7 +30,38 @@ final class Resources {
     record Meta(String name, String namespace, Loc loc) {}
 
     record Proxy(Meta meta, Loc kindLoc, Admin admin, List<Listener> listeners, List<DestinationPolicy> destinations,
-            List<RouteRateLimit> routeRateLimits) {}
+            List<RouteRateLimit> routeRateLimits, Workload workload, TelemetrySpec telemetry) {}
+
+    /**
+     * {@code spec.workload}: who the proxy stands in front of. A null field is not written ({@code namespace}
+     * then is the Proxy's, {@code app} and {@code version} the labels of those names).
+     */
+    record Workload(Str name, Str namespace, Str app, Str version, Str serviceAccount, Map<String, String> labels) {
+        static final Workload NONE = new Workload(null, null, null, null, null, Map.of());
+    }
+
+    /**
+     * {@code spec.telemetry} as written: a null part is not written. {@code accessLog} is null when the block is
+     * absent (access logs off unless a Telemetry resource turns them on); {@code zipkinEndpoint} null: no exporter.
+     */
+    record TelemetrySpec(Boolean metricsEnabled, List<String> inclusionRegexps, List<String> exclusionRegexps,
+            Integer maxSeries, Double samplingPercent, Loc tracingLoc, String zipkinEndpoint, Integer maxQueuedSpans,
+            String serviceName, TelemetryConfig.AccessLog accessLog) {
+        static final TelemetrySpec NONE = new TelemetrySpec(null, List.of(), List.of(), null, null, null, null, null,
+                null, null);
+    }
+
+    /**
+     * Istio's {@code Telemetry} resource (telemetry.istio.io), the parts meshproxy applies: the tracing sampling
+     * percentage and access logging on or off, for the workloads its namespace and {@code selector} choose.
+     *
+     * @param selector {@code selector.matchLabels}; null: no selector (the whole namespace, or the mesh from the
+     *     root namespace)
+     * @param samplingPercent {@code tracing[0].randomSamplingPercentage}; null: not set
+     * @param accessLogDisabled {@code accessLogging[].disabled}; null: not set
+     */
+    record TelemetryResource(Meta meta, Map<String, String> selector, Double samplingPercent, Loc samplingLoc,
+            Boolean accessLogDisabled, Loc loc) {}
 
     /** The meshproxy extension {@code spec.destinations[]}: resilience settings for every cluster of a host. */
     record DestinationPolicy(Str host, FailureRateBreaker circuitBreaker, HealthCheck healthCheck,

@@ -19,6 +19,7 @@ import io.meshproxy.config.internal.Resources.PortPolicy;
 import io.meshproxy.config.internal.Resources.RouteRateLimit;
 import io.meshproxy.config.internal.Resources.ServiceEntry;
 import io.meshproxy.config.internal.Resources.Subset;
+import io.meshproxy.config.internal.Resources.TelemetryResource;
 import io.meshproxy.config.internal.Resources.VirtualService;
 import io.meshproxy.core.config.Action;
 import io.meshproxy.core.config.AdminConfig;
@@ -41,6 +42,8 @@ import io.meshproxy.core.config.RetryPolicy;
 import io.meshproxy.core.config.RouteMatch;
 import io.meshproxy.core.config.UpstreamProtocol;
 import io.meshproxy.core.config.VirtualHost;
+import io.meshproxy.telemetry.TelemetryConfig;
+import io.meshproxy.telemetry.WorkloadInfo;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -72,12 +75,21 @@ import java.util.function.Supplier;
 public final class Translator {
     private Translator() {}
 
+    /** Istio's root namespace (meshConfig.rootNamespace's default): a Telemetry there applies to the whole mesh. */
+    static final String ROOT_NAMESPACE = "istio-system";
+
     /**
      * The translation: a config and the listeners' roles when {@code errors} is empty; the warnings either way
      * (deprecated fields, and with {@link FieldValidation#WARN} the unknown fields dropped).
      */
     public record Result(ProxyConfig config, List<ListenerRole> listeners, List<ConfigError> errors,
-            List<ConfigError> warnings) {}
+            List<ConfigError> warnings, TelemetryConfig telemetry) {
+        /** Without telemetry (its defaults). */
+        public Result(ProxyConfig config, List<ListenerRole> listeners, List<ConfigError> errors,
+                List<ConfigError> warnings) {
+            this(config, listeners, errors, warnings, TelemetryConfig.DEFAULT);
+        }
+    }
 
     public static Result translate(List<ConfigSource> sources) {
         return translate(sources, FieldValidation.STRICT);
@@ -90,8 +102,9 @@ public final class Translator {
             reader.read(s);
         }
         ProxyConfig config;
+        Translation translation = new Translation(diag, reader, sources);
         try {
-            config = new Translation(diag, reader, sources).run();
+            config = translation.run();
         } catch (IllegalArgumentException e) { // ConfigException too
             // A core builder refused something the checks above let through. With errors already found it is
             // their consequence; without, it is a gap in these checks, still reported rather than thrown.
@@ -111,7 +124,7 @@ public final class Translator {
                     inbound ? ListenerRole.Direction.INBOUND : ListenerRole.Direction.OUTBOUND,
                     inbound ? l.forwardTo().value() : null));
         }
-        return new Result(config, roles, List.of(), diag.sortedWarnings());
+        return new Result(config, roles, List.of(), diag.sortedWarnings(), translation.telemetry);
     }
 
     /** One run of the translation. */
@@ -129,6 +142,8 @@ public final class Translator {
         /** The Proxy's {@code localRateLimits[]}: per VirtualService, by http route name (null: all its routes). */
         private final Map<VirtualService, Map<String, LocalRateLimit>> routeLimits = new HashMap<>();
         private final List<ClusterConfig> clusters = new ArrayList<>();
+        /** spec.workload, spec.telemetry and the Telemetry resources that apply, merged. */
+        private TelemetryConfig telemetry = TelemetryConfig.DEFAULT;
 
         Translation(Diagnostics diag, ResourceReader reader, List<ConfigSource> sources) {
             this.diag = diag;
@@ -143,6 +158,7 @@ public final class Translator {
             Resources.Proxy proxy = proxy();
             if (proxy != null) {
                 checkListeners(proxy);
+                telemetry = telemetry(proxy);
             }
             services();
             destinationRules();
@@ -192,6 +208,142 @@ public final class Translator {
                 namespace = first.meta().namespace();
             }
             return first;
+        }
+
+        // ------------------------------------------------------------ telemetry
+
+        /**
+         * The telemetry of this proxy: {@code spec.workload}, {@code spec.telemetry}, and the Telemetry resources
+         * that apply to the workload, scoped as Istio scopes them: one in the root namespace without a selector
+         * applies to the whole mesh; one in the workload's namespace without a selector to that namespace, over
+         * the root's; one in the workload's namespace whose {@code selector} matches the workload's labels, over
+         * both. Each setting comes from the most specific level that writes it, else {@code spec.telemetry}.
+         * Reporters: {@code source} on every OUTBOUND listener, {@code destination} on every INBOUND one.
+         */
+        private TelemetryConfig telemetry(Resources.Proxy proxy) {
+            Resources.Workload w = proxy.workload();
+            String wlNamespace = w.namespace() != null ? w.namespace().value() : namespace;
+            Map<String, String> labels = new LinkedHashMap<>(w.labels());
+            String app = w.app() != null ? w.app().value()
+                    : labels.getOrDefault("app", labels.get("app.kubernetes.io/name"));
+            String version = w.version() != null ? w.version().value()
+                    : labels.getOrDefault("version", labels.get("app.kubernetes.io/version"));
+            if (app != null) {
+                labels.putIfAbsent("app", app);
+            }
+            if (version != null) {
+                labels.putIfAbsent("version", version);
+            }
+            WorkloadInfo workload = new WorkloadInfo(w.name() == null ? null : w.name().value(), wlNamespace, app,
+                    version, w.serviceAccount() == null ? null : w.serviceAccount().value(), w.labels());
+
+            // The three levels of Istio's Telemetry hierarchy, least specific first.
+            TelemetryResource[] levels = new TelemetryResource[3];
+            for (TelemetryResource t : reader.telemetries) {
+                String ns = t.meta().namespace() != null ? t.meta().namespace() : namespace;
+                String name = "Telemetry '" + t.meta().name() + "'";
+                int level;
+                if (t.selector() != null) {
+                    if (!ns.equals(wlNamespace)) {
+                        diag.warning(t.loc(), name + " selects workloads of namespace '" + ns + "'; this workload is"
+                                + " in '" + wlNamespace + "': it does not apply");
+                        continue;
+                    }
+                    if (!matches(t.selector(), labels)) {
+                        diag.warning(t.loc(), name + " selects " + new java.util.TreeMap<>(t.selector())
+                                + ", which this workload's labels " + new java.util.TreeMap<>(labels)
+                                + " do not match: it does not apply");
+                        continue;
+                    }
+                    level = 2;
+                } else if (ns.equals(ROOT_NAMESPACE)) {
+                    level = 0;
+                } else if (ns.equals(wlNamespace)) {
+                    level = 1;
+                } else {
+                    diag.warning(t.loc(), name + " applies to namespace '" + ns + "'; this workload is in '"
+                            + wlNamespace + "' (and the root namespace, for the whole mesh, is " + ROOT_NAMESPACE
+                            + "): it does not apply");
+                    continue;
+                }
+                TelemetryResource first = levels[level];
+                if (first != null) {
+                    String scope = switch (level) {
+                        case 0 -> "the whole mesh (root namespace " + ROOT_NAMESPACE + ")";
+                        case 1 -> "the whole namespace '" + ns + "'";
+                        default -> "this workload";
+                    };
+                    diag.error(t.loc(), "a second Telemetry for " + scope + ": '" + first.meta().name() + "' at "
+                            + first.loc() + " is one already; Istio would apply only the older of them, keep one");
+                    continue;
+                }
+                levels[level] = t;
+            }
+            Double sampling = null;
+            Loc samplingLoc = null;
+            Boolean accessLogDisabled = null;
+            for (int i = 2; i >= 0; i--) {
+                TelemetryResource t = levels[i];
+                if (t == null) {
+                    continue;
+                }
+                if (sampling == null && t.samplingPercent() != null) {
+                    sampling = t.samplingPercent();
+                    samplingLoc = t.samplingLoc();
+                }
+                if (accessLogDisabled == null && t.accessLogDisabled() != null) {
+                    accessLogDisabled = t.accessLogDisabled();
+                }
+            }
+
+            Resources.TelemetrySpec spec = proxy.telemetry();
+            TelemetryConfig.Metrics md = TelemetryConfig.Metrics.DEFAULT;
+            TelemetryConfig.Metrics metrics = new TelemetryConfig.Metrics(
+                    spec.metricsEnabled() == null ? md.enabled() : spec.metricsEnabled(), spec.inclusionRegexps(),
+                    spec.exclusionRegexps(), spec.maxSeries() == null ? md.maxSeries() : spec.maxSeries());
+
+            TelemetryConfig.Tracing td = TelemetryConfig.Tracing.DISABLED;
+            double pct = sampling != null ? sampling : spec.samplingPercent() != null ? spec.samplingPercent()
+                    : td.samplingPercent();
+            if (spec.zipkinEndpoint() == null) {
+                if (samplingLoc != null) {
+                    diag.warning(samplingLoc, "'randomSamplingPercentage' has no effect: tracing is off until the"
+                            + " Proxy's spec.telemetry.tracing.zipkin.endpoint is set");
+                } else if (spec.tracingLoc() != null) {
+                    diag.warning(spec.tracingLoc(), "tracing is off: spec.telemetry.tracing has no zipkin.endpoint"
+                            + " to export spans to");
+                }
+            }
+            TelemetryConfig.Tracing tracing = new TelemetryConfig.Tracing(pct, spec.zipkinEndpoint(),
+                    spec.maxQueuedSpans() == null ? td.maxQueuedSpans() : spec.maxQueuedSpans(), spec.serviceName());
+
+            TelemetryConfig.AccessLog accessLog = spec.accessLog();
+            TelemetryConfig.AccessLog ad = TelemetryConfig.AccessLog.DISABLED;
+            if (Boolean.TRUE.equals(accessLogDisabled)) {
+                accessLog = accessLog == null ? ad : new TelemetryConfig.AccessLog(null, accessLog.samplingPercent(),
+                        accessLog.alwaysLogErrors(), accessLog.queueSize());
+            } else if (Boolean.FALSE.equals(accessLogDisabled) && accessLog == null) {
+                accessLog = new TelemetryConfig.AccessLog(ResourceReader.STDOUT, ad.samplingPercent(),
+                        ad.alwaysLogErrors(), ad.queueSize());
+            }
+
+            Map<String, String> reporters = new LinkedHashMap<>();
+            for (Listener l : proxy.listeners()) {
+                if (l.name() != null && l.direction() != null) {
+                    reporters.put(l.name().value(), l.direction().equals("INBOUND") ? "destination" : "source");
+                }
+            }
+            return new TelemetryConfig(workload, reporters, metrics, tracing, accessLog);
+        }
+
+        /** Istio's {@code selector.matchLabels}: every label written is on the workload with that value. */
+        private static boolean matches(Map<String, String> selector, Map<String, String> labels) {
+            for (Map.Entry<String, String> e : selector.entrySet()) {
+                if (!e.getValue().equals(labels.get(e.getKey()))) {
+                    return false;
+                }
+            }
+            return true;
         }
 
         /** Listener names are unique; no two binds share a port on one address (or on the wildcard address). */
