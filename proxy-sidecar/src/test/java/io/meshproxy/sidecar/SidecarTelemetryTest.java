@@ -26,7 +26,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -123,7 +122,6 @@ class SidecarTelemetryTest {
     }
 
     @Test
-    @Disabled("needs the metrics component: enable after merging branch metrics")
     void istioRequestsTotalIsScrapedWithTheWorkloadsLabels(@TempDir Path dir) throws Exception {
         try (Sidecar sidecar = Sidecar.start(List.of(configDir(dir, 500)), 1)) {
             int outbound = sidecar.mesh().listenerPort("outbound");
@@ -170,7 +168,6 @@ class SidecarTelemetryTest {
     }
 
     @Test
-    @Disabled("needs the metrics component: enable after merging branch metrics")
     void theDemoTrafficShowsInTheScrape() throws Exception {
         try (DemoMesh demo = DemoMesh.start(DemoMesh.Ports.EPHEMERAL)) {
             DemoMesh.traffic(demo.mesh().client("outbound"), 20, false);
