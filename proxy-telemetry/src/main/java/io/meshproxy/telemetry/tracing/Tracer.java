@@ -334,11 +334,11 @@ public final class Tracer implements TelemetrySink {
         }
         int status = log.responseCode();
         b.putTag("component", "proxy");
-        b.putTag("http.method", t.method);
+        tag(b, "http.method", t.method != null ? t.method : log.method());
         b.putTag("http.url", url(ctx.secure(), t.authority, t.path));
-        b.putTag("http.protocol", t.protocol);
+        tag(b, "http.protocol", t.protocol != null ? t.protocol : log.protocol());
         b.putTag("http.status_code", Integer.toString(status));
-        b.putTag("response_flags", log.responseFlags());
+        tag(b, "response_flags", log.responseFlags());
         b.putTag("request_size", Long.toString(log.bytesReceived()));
         b.putTag("response_size", Long.toString(log.bytesSent()));
         if (ctx.requestId() != null) {
@@ -369,6 +369,12 @@ public final class Tracer implements TelemetrySink {
         b.putTag("istio.namespace", namespace);
         b.putTag("peer.principal", UNKNOWN_PRINCIPAL);
         return b.build();
+    }
+
+    private static void tag(Span.Builder b, String key, String value) {
+        if (value != null) {
+            b.putTag(key, value);
+        }
     }
 
     /**
