@@ -148,7 +148,7 @@ public final class Tracer implements TelemetrySink {
         return metrics.spansDropped.sum();
     }
 
-    /** Spans waiting in the exporter's queue. */
+    /** Spans waiting in the exporter's queue, as the exporter's thread last saw it when it drained the queue. */
     public int queuedSpans() {
         return metrics.queuedSpans;
     }
