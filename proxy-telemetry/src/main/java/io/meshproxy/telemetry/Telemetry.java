@@ -34,9 +34,16 @@ public final class Telemetry implements AutoCloseable {
     private final Map<String, AdminEndpoint> adminEndpoints;
     private final RequestEventListener listener;
     private final io.meshproxy.telemetry.metrics.IstioMetrics metrics;
+    /** Wall-clock microseconds at {@link #nanoBase}: start times are this plus the monotonic time since, so they
+     *  have microsecond precision and never jump with the wall clock (as Brave and Envoy time spans). */
+    private final long epochMicrosBase;
+    private final long nanoBase;
 
     private Telemetry(TelemetryConfig config, io.micrometer.core.instrument.MeterRegistry registry) {
         this.config = config;
+        this.nanoBase = System.nanoTime();
+        this.epochMicrosBase = java.time.temporal.ChronoUnit.MICROS.between(java.time.Instant.EPOCH,
+                java.time.Instant.now());
         List<TelemetrySink> s = new ArrayList<>(3);
         Map<String, AdminEndpoint> endpoints = new LinkedHashMap<>();
         if (config.metrics().enabled()) {
@@ -110,7 +117,7 @@ public final class Telemetry implements AutoCloseable {
         public void onRequestStart(RequestContext ctx, HttpRequest request) {
             RequestTelemetry t = new RequestTelemetry();
             t.startNanos = ctx.startNanos();
-            t.startEpochMicros = System.currentTimeMillis() * 1000;
+            t.startEpochMicros = epochMicrosBase + (t.startNanos - nanoBase) / 1000;
             t.reporter = config.reporter(ctx.listenerName());
             t.method = request.method();
             t.path = request.path();
