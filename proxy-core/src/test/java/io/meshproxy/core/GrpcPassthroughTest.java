@@ -104,12 +104,28 @@ class GrpcPassthroughTest {
 
     @BeforeAll
     static void start() throws Exception {
+        startWith(port -> Configs.simple(UpstreamProtocol.HTTP2, port));
+    }
+
+    /**
+     * Starts the gRPC server and a proxy configured by {@code config} (given the server's port); every test of
+     * this class then runs through it. A subclass hides {@link #start()} to run them all on another route.
+     */
+    static void startWith(java.util.function.IntFunction<io.meshproxy.core.config.ProxyConfig> config)
+            throws Exception {
+        lastRequestHeader.set(null);
+        slowCallCancelled.clear();
+        stalledCalls.clear();
+        floodStarted.clear();
+        floodBlocked.clear();
+        stallBytesForwarded.set(0);
+        ticksCancelled.clear();
         timer = Executors.newSingleThreadScheduledExecutor();
         server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
                 .maxInboundMessageSize(MAX_MESSAGE)
                 .addService(ServerInterceptors.intercept(service(), new MetadataInterceptor()))
                 .build().start();
-        proxy = MeshProxy.builder().config(Configs.simple(UpstreamProtocol.HTTP2, server.getPort()))
+        proxy = MeshProxy.builder().config(config.apply(server.getPort()))
                 .filter((ctx, req, next) -> {
                     if (req.path().endsWith("/Stall")) {
                         req.body(new ObservedBody(req.body(), new ObservedBody.Observer() {
