@@ -46,6 +46,7 @@ public final class MeshProxy implements AutoCloseable {
     private final List<RequestLogListener> logListeners;
     private final io.meshproxy.core.filter.RequestEventListener events;
     private final Map<String, AdminEndpoint> adminEndpoints;
+    private final io.meshproxy.core.tls.TransportSecurity security;
     private final Map<String, ListenerServer> servers = new LinkedHashMap<>();
     /** Copy-on-write: replaced whole by {@link #update}, read without a lock by the in-process client. */
     private volatile Map<String, ListenerRuntime> runtimes;
@@ -55,6 +56,29 @@ public final class MeshProxy implements AutoCloseable {
     private volatile String versionInfo = "0";
     private AdminServer admin;
     private volatile State state = State.INITIALIZING;
+
+    /** A listener that wants TLS or a TLS cluster, without a TransportSecurity: a configuration error. */
+    private static void requireSecurityWhereNeeded(ProxyConfig cfg, io.meshproxy.core.tls.TransportSecurity security) {
+        if (security != null) {
+            return;
+        }
+        List<String> errors = new ArrayList<>();
+        for (ListenerConfig l : cfg.listeners()) {
+            if (l.tlsMode() != io.meshproxy.core.config.DownstreamTlsMode.DISABLE) {
+                errors.add("listener '" + l.name() + "': tlsMode " + l.tlsMode()
+                        + " needs a TransportSecurity (MeshProxy.Builder.transportSecurity, from proxy-tls)");
+            }
+        }
+        for (ClusterConfig c : cfg.clusters()) {
+            if (c.tls() != null) {
+                errors.add("cluster '" + c.name() + "': tls " + c.tls().mode()
+                        + " needs a TransportSecurity (MeshProxy.Builder.transportSecurity, from proxy-tls)");
+            }
+        }
+        if (!errors.isEmpty()) {
+            throw new ConfigException(errors);
+        }
+    }
 
     /** Lifecycle, as Envoy's {@code /server_info} reports it. */
     public enum State { INITIALIZING, LIVE, DRAINING, TERMINATED }
@@ -67,6 +91,8 @@ public final class MeshProxy implements AutoCloseable {
         this.logListeners = List.copyOf(b.logListeners);
         this.events = io.meshproxy.core.filter.RequestEventListener.of(b.eventListeners);
         this.adminEndpoints = Map.copyOf(b.adminEndpoints);
+        this.security = b.security;
+        requireSecurityWhereNeeded(b.config, b.security);
         // The group first: clusters schedule their outlier-detection sweeps and health checks on it.
         this.group = Transport.newGroup(b.eventLoopThreads, "meshproxy");
         try {
@@ -91,7 +117,7 @@ public final class MeshProxy implements AutoCloseable {
         Map<String, Cluster> cs = new LinkedHashMap<>();
         for (ClusterConfig c : next.clusters()) {
             Cluster old = previous.get(c.name());
-            cs.put(c.name(), old != null && old.config().equals(c) ? old : new Cluster(c, group));
+            cs.put(c.name(), old != null && old.config().equals(c) ? old : new Cluster(c, group, security));
         }
         return Collections.unmodifiableMap(cs);
     }
@@ -131,7 +157,7 @@ public final class MeshProxy implements AutoCloseable {
         try {
             for (ListenerRuntime r : runtimes.values()) {
                 binding = "listener '" + r.name() + "' on " + r.config().address() + ":" + r.config().port();
-                ListenerServer s = new ListenerServer(r, group);
+                ListenerServer s = new ListenerServer(r, group, security);
                 s.start();
                 servers.put(r.name(), s);
             }
@@ -186,6 +212,7 @@ public final class MeshProxy implements AutoCloseable {
      */
     public synchronized void update(ProxyConfig next, String version) {
         Objects.requireNonNull(next, "config");
+        requireSecurityWhereNeeded(next, security);
         if (state == State.TERMINATED) {
             throw new IllegalStateException("proxy is closed");
         }
@@ -214,7 +241,7 @@ public final class MeshProxy implements AutoCloseable {
                 ListenerRuntime r = new ListenerRuntime(l, chains.get(l.name()), logListeners, events);
                 boundRuntimes.put(l.name(), r);
                 if (state != State.INITIALIZING) {
-                    ListenerServer server = new ListenerServer(r, group);
+                    ListenerServer server = new ListenerServer(r, group, security);
                     server.start();
                     bound.put(l.name(), server);
                 }
@@ -357,6 +384,7 @@ public final class MeshProxy implements AutoCloseable {
         private final List<RequestLogListener> logListeners = new ArrayList<>();
         private final List<io.meshproxy.core.filter.RequestEventListener> eventListeners = new ArrayList<>();
         private final Map<String, AdminEndpoint> adminEndpoints = new LinkedHashMap<>();
+        private io.meshproxy.core.tls.TransportSecurity security;
         private int eventLoopThreads = Runtime.getRuntime().availableProcessors();
 
         public Builder config(ProxyConfig config) {
@@ -403,6 +431,15 @@ public final class MeshProxy implements AutoCloseable {
                 throw new IllegalArgumentException("adminEndpoint: path must start with '/', was " + path);
             }
             adminEndpoints.put(path, Objects.requireNonNull(endpoint, "endpoint"));
+            return this;
+        }
+
+        /**
+         * Where TLS engines come from (proxy-tls); needed when a listener's {@code tlsMode} is PERMISSIVE or
+         * STRICT or a cluster has {@code tls}.
+         */
+        public Builder transportSecurity(io.meshproxy.core.tls.TransportSecurity security) {
+            this.security = Objects.requireNonNull(security, "security");
             return this;
         }
 

@@ -27,16 +27,28 @@ import java.util.Map;
  * @param outlierDetection passive health checking; null for none (default)
  * @param failureRateBreaker a Resilience4j failure-rate breaker; null for none (default)
  * @param healthCheck active health checking; null for none (default)
+ * @param tls TLS toward the endpoints; null for plaintext (default); needs a
+ *     {@link io.meshproxy.core.tls.TransportSecurity} registered on the proxy
  */
 public record ClusterConfig(String name, List<EndpointConfig> endpoints, List<SubsetConfig> subsets,
         LbPolicy lbPolicy, UpstreamProtocol protocol, Duration connectTimeout, Duration idleTimeout,
         CircuitBreakers circuitBreakers, ConnectionPoolConfig connectionPool, OutlierDetection outlierDetection,
-        FailureRateBreaker failureRateBreaker, HealthCheck healthCheck) {
+        FailureRateBreaker failureRateBreaker, HealthCheck healthCheck, UpstreamTls tls) {
 
     /** With default limits and no outlier detection, breaker or health check. */
     public ClusterConfig(String name, List<EndpointConfig> endpoints, List<SubsetConfig> subsets,
             LbPolicy lbPolicy, UpstreamProtocol protocol, Duration connectTimeout, Duration idleTimeout) {
-        this(name, endpoints, subsets, lbPolicy, protocol, connectTimeout, idleTimeout, null, null, null, null, null);
+        this(name, endpoints, subsets, lbPolicy, protocol, connectTimeout, idleTimeout, null, null, null, null, null,
+                null);
+    }
+
+    /** Plaintext toward the endpoints. */
+    public ClusterConfig(String name, List<EndpointConfig> endpoints, List<SubsetConfig> subsets,
+            LbPolicy lbPolicy, UpstreamProtocol protocol, Duration connectTimeout, Duration idleTimeout,
+            CircuitBreakers circuitBreakers, ConnectionPoolConfig connectionPool, OutlierDetection outlierDetection,
+            FailureRateBreaker failureRateBreaker, HealthCheck healthCheck) {
+        this(name, endpoints, subsets, lbPolicy, protocol, connectTimeout, idleTimeout, circuitBreakers,
+                connectionPool, outlierDetection, failureRateBreaker, healthCheck, null);
     }
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
@@ -99,6 +111,7 @@ public record ClusterConfig(String name, List<EndpointConfig> endpoints, List<Su
         private OutlierDetection outlierDetection;
         private FailureRateBreaker failureRateBreaker;
         private HealthCheck healthCheck;
+        private UpstreamTls tls;
 
         private Builder() {}
 
@@ -192,9 +205,14 @@ public record ClusterConfig(String name, List<EndpointConfig> endpoints, List<Su
             return this;
         }
 
+        public Builder tls(UpstreamTls tls) {
+            this.tls = tls;
+            return this;
+        }
+
         public ClusterConfig build() {
             return new ClusterConfig(name, endpoints, subsets, lbPolicy, protocol, connectTimeout, idleTimeout,
-                    circuitBreakers, connectionPool, outlierDetection, failureRateBreaker, healthCheck);
+                    circuitBreakers, connectionPool, outlierDetection, failureRateBreaker, healthCheck, tls);
         }
     }
 }

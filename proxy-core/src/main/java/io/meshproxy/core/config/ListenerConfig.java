@@ -27,6 +27,8 @@ import java.time.Duration;
  * @param streamIdleTimeout a request (stream) with no bytes moving either way for this long is ended: 408
  *     before the response started, a reset after, flag SI; zero disables (default 5 min, as Envoy)
  * @param localRateLimit a token bucket for every request of this listener; null for none
+ * @param tlsMode whether connections must, may or must not be mTLS (default DISABLE: plaintext); PERMISSIVE and
+ *     STRICT need a {@link io.meshproxy.core.tls.TransportSecurity} registered on the proxy
  */
 public record ListenerConfig(
         String name,
@@ -41,7 +43,8 @@ public record ListenerConfig(
         Duration drainTimeout,
         int http2MaxConcurrentStreams,
         Duration streamIdleTimeout,
-        LocalRateLimit localRateLimit) {
+        LocalRateLimit localRateLimit,
+        DownstreamTlsMode tlsMode) {
 
     public static final String DEFAULT_ADDRESS = "127.0.0.1";
     public static final int DEFAULT_MAX_REQUEST_HEADERS_BYTES = 60 * 1024;
@@ -58,7 +61,16 @@ public record ListenerConfig(
             int maxRequestHeadersBytes, long maxRequestBodyBytes, Duration requestHeadersTimeout, Duration idleTimeout,
             Duration drainTimeout, int http2MaxConcurrentStreams) {
         this(name, address, port, routes, handler, maxRequestHeadersBytes, maxRequestBodyBytes, requestHeadersTimeout,
-                idleTimeout, drainTimeout, http2MaxConcurrentStreams, null, null);
+                idleTimeout, drainTimeout, http2MaxConcurrentStreams, null, null, null);
+    }
+
+    /** Plaintext (tlsMode DISABLE). */
+    public ListenerConfig(String name, String address, int port, RouteConfiguration routes, String handler,
+            int maxRequestHeadersBytes, long maxRequestBodyBytes, Duration requestHeadersTimeout, Duration idleTimeout,
+            Duration drainTimeout, int http2MaxConcurrentStreams, Duration streamIdleTimeout,
+            LocalRateLimit localRateLimit) {
+        this(name, address, port, routes, handler, maxRequestHeadersBytes, maxRequestBodyBytes, requestHeadersTimeout,
+                idleTimeout, drainTimeout, http2MaxConcurrentStreams, streamIdleTimeout, localRateLimit, null);
     }
 
     public ListenerConfig {
@@ -79,6 +91,7 @@ public record ListenerConfig(
         drainTimeout = Checks.duration("drainTimeout", drainTimeout, DEFAULT_DRAIN_TIMEOUT);
         Checks.atLeast("http2MaxConcurrentStreams", http2MaxConcurrentStreams, 1);
         streamIdleTimeout = Checks.duration("streamIdleTimeout", streamIdleTimeout, DEFAULT_STREAM_IDLE_TIMEOUT);
+        tlsMode = tlsMode == null ? DownstreamTlsMode.DISABLE : tlsMode;
     }
 
     public static Builder builder() {
@@ -100,6 +113,7 @@ public record ListenerConfig(
         private int http2MaxConcurrentStreams = DEFAULT_HTTP2_MAX_CONCURRENT_STREAMS;
         private Duration streamIdleTimeout = DEFAULT_STREAM_IDLE_TIMEOUT;
         private LocalRateLimit localRateLimit;
+        private DownstreamTlsMode tlsMode = DownstreamTlsMode.DISABLE;
 
         private Builder() {}
 
@@ -170,10 +184,15 @@ public record ListenerConfig(
             return this;
         }
 
+        public Builder tlsMode(DownstreamTlsMode tlsMode) {
+            this.tlsMode = tlsMode;
+            return this;
+        }
+
         public ListenerConfig build() {
             return new ListenerConfig(name, address, port, routes, handler, maxRequestHeadersBytes,
                     maxRequestBodyBytes, requestHeadersTimeout, idleTimeout, drainTimeout, http2MaxConcurrentStreams,
-                    streamIdleTimeout, localRateLimit);
+                    streamIdleTimeout, localRateLimit, tlsMode);
         }
     }
 }

@@ -31,6 +31,7 @@ public final class RequestContext {
     private boolean cancelled;
     private java.time.Duration streamIdleTimeout = java.time.Duration.ZERO;
     private RequestEventListener events = RequestEventListener.NONE;
+    private String peerPrincipal;
     private Object eventState;
 
     /**
@@ -160,6 +161,18 @@ public final class RequestContext {
 
     public void streamIdleTimeout(java.time.Duration timeout) {
         this.streamIdleTimeout = java.util.Objects.requireNonNull(timeout, "timeout");
+    }
+
+    /**
+     * The downstream peer's principal from its mTLS certificate (Istio's form:
+     * {@code cluster.local/ns/NS/sa/SA}); null for plaintext or a peer without a SPIFFE identity.
+     */
+    public String peerPrincipal() {
+        return peerPrincipal;
+    }
+
+    public void peerPrincipal(String principal) {
+        this.peerPrincipal = principal;
     }
 
     /** The request event listener of this request's listener ({@link RequestEventListener#NONE} when none). */

@@ -43,6 +43,7 @@ public final class Cluster {
     private final ClusterResources resources;
     private final ClusterStats stats = new ClusterStats();
     private final ClusterBreaker breaker;
+    private final io.meshproxy.core.tls.TransportSecurity security;
     /** Envoy's healthy_panic_threshold for this cluster's balancers (0: never panic). */
     private final int panicThreshold;
     private final ScheduledExecutorService scheduler;
@@ -69,7 +70,18 @@ public final class Cluster {
      * @param scheduler the proxy's event loops; may be null only when the cluster has neither outlier detection
      *     nor health checking
      */
+    /** As {@link #Cluster(ClusterConfig, ScheduledExecutorService, io.meshproxy.core.tls.TransportSecurity)}, plaintext. */
     public Cluster(ClusterConfig config, ScheduledExecutorService scheduler) {
+        this(config, scheduler, null);
+    }
+
+    /**
+     * @param security where the TLS engines of a TLS cluster come from; null when none is registered (a TLS
+     *     cluster then fails its connects, 503 UF)
+     */
+    public Cluster(ClusterConfig config, ScheduledExecutorService scheduler,
+            io.meshproxy.core.tls.TransportSecurity security) {
+        this.security = security;
         if (scheduler == null && (config.outlierDetection() != null || config.healthCheck() != null)) {
             throw new IllegalArgumentException("cluster '" + config.name()
                     + "': outlier detection and health checks need a scheduler");
@@ -221,8 +233,8 @@ public final class Cluster {
 
     private EndpointPool newPool(EventLoop loop, Host host) {
         return config.protocol() == UpstreamProtocol.HTTP2
-                ? new Http2Pool(loop, host, config, resources, stats)
-                : new Http1Pool(loop, host, config, resources, stats);
+                ? new Http2Pool(loop, host, config, resources, stats, security)
+                : new Http1Pool(loop, host, config, resources, stats, security);
     }
 
     private LoopState loop(ScheduledExecutorService eventLoop) {

@@ -244,9 +244,14 @@ final class DownstreamHandler extends ChannelInboundHandlerAdapter {
             this.path = path;
             this.headRequest = method == HttpMethod.HEAD;
             Channel conn = http2 ? channel.parent() : channel;
+            boolean secure = listener.config().tlsMode() != io.meshproxy.core.config.DownstreamTlsMode.DISABLE
+                    && conn.hasAttr(Tls.SECURE);
             this.ctx = new RequestContext(listener.name(), http2 ? "HTTP/2" : "HTTP/1.1",
-                    (InetSocketAddress) conn.remoteAddress(), (InetSocketAddress) conn.localAddress(), false, loop,
+                    (InetSocketAddress) conn.remoteAddress(), (InetSocketAddress) conn.localAddress(), secure, loop,
                     System.nanoTime());
+            if (secure) {
+                this.ctx.peerPrincipal(conn.attr(Tls.PEER_PRINCIPAL).get());
+            }
             this.ctx.streamIdleTimeout(listener.config().streamIdleTimeout());
             this.ctx.events(listener.events());
         }

@@ -33,6 +33,8 @@ import java.util.concurrent.TimeUnit;
  * A connection that served {@code maxRequestsPerConnection} requests is closed instead of reused.
  */
 public final class Http1Pool implements EndpointPool {
+    private final ClusterConfig clusterConfig;
+    private final io.meshproxy.core.tls.TransportSecurity security;
     private final EventLoop loop;
     private final Host host;
     private final ClusterResources resources;
@@ -53,6 +55,14 @@ public final class Http1Pool implements EndpointPool {
     private boolean retired;
 
     public Http1Pool(EventLoop loop, Host host, ClusterConfig config, ClusterResources resources, ClusterStats stats) {
+        this(loop, host, config, resources, stats, null);
+    }
+
+    /** @param security where TLS engines come from when the cluster uses TLS; null when none is registered */
+    public Http1Pool(EventLoop loop, Host host, ClusterConfig config, ClusterResources resources, ClusterStats stats,
+            io.meshproxy.core.tls.TransportSecurity security) {
+        this.clusterConfig = config;
+        this.security = security;
         this.loop = loop;
         this.host = host;
         this.resources = resources;
@@ -160,7 +170,7 @@ public final class Http1Pool implements EndpointPool {
     private void connect() {
         connecting++;
         stats.upstreamCxTotal.increment();
-        ChannelFuture f = bootstrap.connect(host.address(), host.port());
+        ChannelFuture f = TlsConnect.connect(bootstrap, host.address(), host.port(), clusterConfig, security);
         f.addListener(done -> connected(f));
     }
 

@@ -45,6 +45,8 @@ import java.util.concurrent.TimeUnit;
  * ({@code upstream_rq_pending_overflow}) when none is left.
  */
 public final class Http2Pool implements EndpointPool {
+    private final ClusterConfig clusterConfig;
+    private final io.meshproxy.core.tls.TransportSecurity security;
     static final int STREAM_WINDOW = 1 << 20;
 
     private final EventLoop loop;
@@ -67,6 +69,14 @@ public final class Http2Pool implements EndpointPool {
     private boolean retired;
 
     public Http2Pool(EventLoop loop, Host host, ClusterConfig config, ClusterResources resources, ClusterStats stats) {
+        this(loop, host, config, resources, stats, null);
+    }
+
+    /** @param security where TLS engines come from when the cluster uses TLS; null when none is registered */
+    public Http2Pool(EventLoop loop, Host host, ClusterConfig config, ClusterResources resources, ClusterStats stats,
+            io.meshproxy.core.tls.TransportSecurity security) {
+        this.clusterConfig = config;
+        this.security = security;
         this.loop = loop;
         this.host = host;
         this.resources = resources;
@@ -206,7 +216,7 @@ public final class Http2Pool implements EndpointPool {
     private void connect() {
         connecting++;
         stats.upstreamCxTotal.increment();
-        ChannelFuture f = bootstrap.connect(host.address(), host.port());
+        ChannelFuture f = TlsConnect.connect(bootstrap, host.address(), host.port(), clusterConfig, security);
         f.addListener(done -> {
             if (!done.isSuccess()) {
                 connecting--;

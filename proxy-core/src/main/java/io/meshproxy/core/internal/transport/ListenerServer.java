@@ -43,7 +43,16 @@ public final class ListenerServer {
     private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private Channel serverChannel;
 
+    private final io.meshproxy.core.tls.TransportSecurity security;
+
     public ListenerServer(ListenerRuntime runtime, EventLoopGroup group) {
+        this(runtime, group, null);
+    }
+
+    /** @param security the TLS engines of a PERMISSIVE or STRICT listener; null when none is registered */
+    public ListenerServer(ListenerRuntime runtime, EventLoopGroup group,
+            io.meshproxy.core.tls.TransportSecurity security) {
+        this.security = security;
         this.runtime = runtime;
         this.group = group;
     }
@@ -67,7 +76,14 @@ public final class ListenerServer {
                         if (events != io.meshproxy.core.filter.RequestEventListener.NONE) {
                             ch.pipeline().addLast(new ConnectionEvents(runtime.name(), events));
                         }
-                        initConnection(ch.pipeline());
+                        io.meshproxy.core.config.DownstreamTlsMode mode = runtime.config().tlsMode();
+                        if (mode == io.meshproxy.core.config.DownstreamTlsMode.STRICT && security != null) {
+                            initTls(ch.pipeline());
+                        } else if (mode == io.meshproxy.core.config.DownstreamTlsMode.PERMISSIVE && security != null) {
+                            ch.pipeline().addLast(new TlsDetector());
+                        } else {
+                            initConnection(ch.pipeline());
+                        }
                     }
                 });
         serverChannel = b.bind(new InetSocketAddress(cfg.address(), cfg.port())).sync().channel();
@@ -86,7 +102,7 @@ public final class ListenerServer {
         return connections.size();
     }
 
-    private void initConnection(ChannelPipeline p) {
+    private void addTimeouts(ChannelPipeline p) {
         ListenerConfig cfg = runtime.config();
         if (!cfg.idleTimeout().isZero()) {
             p.addLast(new IdleStateHandler(0, 0, cfg.idleTimeout().toNanos(), TimeUnit.NANOSECONDS));
@@ -94,6 +110,11 @@ public final class ListenerServer {
         if (!cfg.requestHeadersTimeout().isZero()) {
             p.addLast(new RequestHeadersTimeoutHandler(cfg.requestHeadersTimeout().toNanos()));
         }
+    }
+
+    private void initConnection(ChannelPipeline p) {
+        ListenerConfig cfg = runtime.config();
+        addTimeouts(p);
         HttpServerCodec codec = new HttpServerCodec(new HttpDecoderConfig()
                 .setMaxInitialLineLength(16384)
                 .setMaxHeaderSize(cfg.maxRequestHeadersBytes())
@@ -113,6 +134,69 @@ public final class ListenerServer {
         };
         p.addLast(new CleartextHttp2ServerUpgradeHandler(codec, upgrade, priorKnowledge));
         p.addLast(new DownstreamHandler(runtime, false));
+    }
+
+    /**
+     * A TLS connection: the handshake first (bounded by the request-headers timeout, 10 s when that is off),
+     * then HTTP/2 when ALPN chose {@code h2}, HTTP/1.1 otherwise; the peer's principal is kept on the
+     * connection for every request's context. A failed handshake closes the connection.
+     */
+    private void initTls(ChannelPipeline p) {
+        long started = System.nanoTime();
+        io.netty.handler.ssl.SslHandler tls = new io.netty.handler.ssl.SslHandler(
+                security.newServerEngine(runtime.config()));
+        java.time.Duration limit = runtime.config().requestHeadersTimeout();
+        tls.setHandshakeTimeout(limit.isZero() ? 10_000 : limit.toMillis(), TimeUnit.MILLISECONDS);
+        p.addLast("tls", tls);
+        p.addLast(new io.netty.channel.ChannelInboundHandlerAdapter() {
+            @Override
+            public void userEventTriggered(io.netty.channel.ChannelHandlerContext ctx, Object evt) throws Exception {
+                if (!(evt instanceof io.netty.handler.ssl.SslHandshakeCompletionEvent done)) {
+                    ctx.fireUserEventTriggered(evt);
+                    return;
+                }
+                if (!done.isSuccess()) {
+                    ctx.close();
+                    return;
+                }
+                javax.net.ssl.SSLSession session = tls.engine().getSession();
+                String principal = security.peerPrincipal(session);
+                ctx.channel().attr(Tls.SECURE).set(Boolean.TRUE);
+                if (principal != null) {
+                    ctx.channel().attr(Tls.PEER_PRINCIPAL).set(principal);
+                }
+                long took = System.nanoTime() - started;
+                boolean resumed = Tls.resumed(tls);
+                security.handshakeCompleted(true, resumed, took);
+                runtime.events().onTlsHandshake(runtime.name(), resumed, took, principal);
+                ChannelPipeline pipeline = ctx.pipeline();
+                pipeline.remove(this);
+                if ("h2".equals(tls.engine().getApplicationProtocol())) {
+                    addTimeouts(pipeline);
+                    pipeline.addLast(http2Codec(), new Http2MultiplexHandler(streamInitializer()),
+                            new Http2ConnectionWindow(), new Http2IdleCloser());
+                } else {
+                    initConnection(pipeline);
+                }
+            }
+        });
+    }
+
+    /** PERMISSIVE: a connection whose first bytes are a TLS record goes the TLS way, any other the plaintext way. */
+    private final class TlsDetector extends io.netty.handler.codec.ByteToMessageDecoder {
+        @Override
+        protected void decode(io.netty.channel.ChannelHandlerContext ctx, io.netty.buffer.ByteBuf in,
+                java.util.List<Object> out) {
+            if (in.readableBytes() < 5) {
+                return; // a TLS record header is 5 bytes
+            }
+            if (io.netty.handler.ssl.SslHandler.isEncrypted(in, false)) {
+                initTls(ctx.pipeline());
+            } else {
+                initConnection(ctx.pipeline());
+            }
+            ctx.pipeline().remove(this); // hands what was read to the handlers just added
+        }
     }
 
     private Http2FrameCodec http2Codec() {
