@@ -53,7 +53,7 @@ class ConfigJsonTest {
         JsonNode in = root.get("listeners").get(0);
         assertEquals(List.of("name", "address", "port", "routes", "handler", "maxRequestHeadersBytes",
                 "maxRequestBodyBytes", "requestHeadersTimeout", "idleTimeout", "drainTimeout",
-                "http2MaxConcurrentStreams", "streamIdleTimeout", "localRateLimit"), fieldNames(in));
+                "http2MaxConcurrentStreams", "streamIdleTimeout", "localRateLimit", "tlsMode"), fieldNames(in));
         assertEquals("300s", in.get("streamIdleTimeout").asText());
         assertEquals("127.0.0.1", in.get("address").asText());
         assertEquals(15006, in.get("port").asInt());
