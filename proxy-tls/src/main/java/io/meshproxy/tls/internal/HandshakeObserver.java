@@ -9,6 +9,7 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.internal.tcnative.SSL;
 import io.netty.util.AttributeKey;
+import io.netty.util.ReferenceCountUtil;
 import java.util.Optional;
 import java.util.function.LongSupplier;
 import javax.net.ssl.SSLEngine;
@@ -30,6 +31,7 @@ public final class HandshakeObserver extends ChannelInboundHandlerAdapter {
     private final HandshakeStats stats;
     private final LongSupplier ticker;
     private final String trustDomain;
+    private boolean rejected;
     private long startNanos;
     private long startMillis;
 
@@ -68,8 +70,10 @@ public final class HandshakeObserver extends ChannelInboundHandlerAdapter {
                 SSLSession session = engine.getSession();
                 Optional<SpiffeId> peer = SpiffeId.ofPeer(session);
                 if (peer.isEmpty() || !peer.get().memberOf(trustDomain)) {
+                    // Only reachable if the trust manager was bypassed (it enforces the same rule): fail closed.
+                    rejected = true;
                     stats.recordFailure();
-                    log.debug("closing {}: peer has no SPIFFE ID in trust domain {}", ctx.channel().remoteAddress(),
+                    log.warn("closing {}: peer has no SPIFFE ID in trust domain {}", ctx.channel().remoteAddress(),
                             trustDomain);
                     ctx.close();
                     return;
@@ -79,6 +83,16 @@ public final class HandshakeObserver extends ChannelInboundHandlerAdapter {
             }
         }
         super.userEventTriggered(ctx, evt);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (rejected) {
+            // Application data decoded in the same read as the handshake's end: dropped, never passed on.
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        super.channelRead(ctx, msg);
     }
 
     /**
