@@ -31,6 +31,11 @@ public interface TransportSecurity {
     /** The peer's principal from a finished handshake (Istio's form, {@code cluster.local/ns/NS/sa/SA}), or null. */
     String peerPrincipal(SSLSession session);
 
+    /** Whether the finished handshake of {@code engine} resumed an earlier session (false when unknown). */
+    default boolean isResumed(SSLEngine engine) {
+        return false;
+    }
+
     /** Told of every finished handshake (for counters): which side, whether resumed, how long it took. */
     default void handshakeCompleted(boolean server, boolean resumed, long durationNanos) {}
 }

@@ -166,7 +166,7 @@ public final class ListenerServer {
                     ctx.channel().attr(Tls.PEER_PRINCIPAL).set(principal);
                 }
                 long took = System.nanoTime() - started;
-                boolean resumed = Tls.resumed(tls);
+                boolean resumed = security.isResumed(tls.engine());
                 security.handshakeCompleted(true, resumed, took);
                 runtime.events().onTlsHandshake(runtime.name(), resumed, took, principal);
                 ChannelPipeline pipeline = ctx.pipeline();

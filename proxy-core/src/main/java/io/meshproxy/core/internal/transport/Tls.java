@@ -1,9 +1,7 @@
 package io.meshproxy.core.internal.transport;
 
 import io.netty.channel.Channel;
-import io.netty.handler.ssl.SslHandler;
 import io.netty.util.AttributeKey;
-import javax.net.ssl.SSLSession;
 
 /** Small TLS facts of a channel, shared by the listener and the pools. */
 final class Tls {
@@ -13,17 +11,6 @@ final class Tls {
     static final AttributeKey<Boolean> SECURE = AttributeKey.valueOf("meshproxy.secure");
 
     private Tls() {}
-
-    /** Whether the session of a finished handshake was resumed (the JDK has no direct call; OpenSSL's has). */
-    static boolean resumed(SslHandler h) {
-        SSLSession s = h.engine().getSession();
-        try {
-            java.lang.reflect.Method m = s.getClass().getMethod("isSessionReused");
-            return (Boolean) m.invoke(s);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            return false;
-        }
-    }
 
     /** The connection a request arrived on: the channel itself, or its parent for an HTTP/2 stream. */
     static Channel connection(Channel ch) {

@@ -50,7 +50,7 @@ final class TlsConnect {
             ch.pipeline().addFirst("tls", tls);
             tls.handshakeFuture().addListener(hs -> {
                 if (hs.isSuccess()) {
-                    security.handshakeCompleted(false, Tls.resumed(tls), System.nanoTime() - started);
+                    security.handshakeCompleted(false, security.isResumed(tls.engine()), System.nanoTime() - started);
                     ready.setSuccess();
                 } else {
                     ch.close();
