@@ -39,7 +39,8 @@ import picocli.CommandLine.Spec;
         sortOptions = false, usageHelpAutoWidth = true,
         description = {"A service-mesh data plane for the JVM: Istio YAML in, an Envoy-like sidecar out.",
                 "Without a command it starts the embedded demo mesh (the same as 'demo')."},
-        subcommands = {Main.Demo.class, Main.Run.class, Main.Validate.class, CommandLine.HelpCommand.class},
+        subcommands = {Main.Demo.class, Main.Run.class, Main.Validate.class, Main.Certs.class,
+                CommandLine.HelpCommand.class},
         footer = {"", "Environment:", "  MESHPROXY_LOG_LEVEL  the log level when --log-level is not given",
                 "Exit status: 0 ok, 1 invalid configuration or failure to start, 2 bad arguments."})
 public final class Main implements Callable<Integer> {
@@ -300,6 +301,60 @@ public final class Main implements Callable<Integer> {
                 err.flush();
                 return 1;
             }
+        }
+    }
+
+    // ------------------------------------------------------------------ certs
+
+    @Command(name = "certs", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+            sortOptions = false,
+            description = {"Writes a development CA and workload certificates with SPIFFE identities.", "",
+                    "DIR/root-cert.pem (and root-key.pem: keep it private), and per workload",
+                    "DIR/NS-SA/{cert-chain.pem, key.pem, root-cert.pem}, the files a Proxy's spec.identity names.",
+                    "For development and tests only: production certificates come from the mesh's CA."})
+    static final class Certs implements Callable<Integer> {
+        @Option(names = "--out", required = true, paramLabel = "DIR", description = "where to write the files")
+        Path outDir;
+
+        @Option(names = "--trust-domain", defaultValue = "cluster.local", paramLabel = "DOMAIN",
+                description = "the SPIFFE trust domain (default: ${DEFAULT-VALUE})")
+        String trustDomain;
+
+        @Option(names = "--workload", required = true, paramLabel = "NS/SA",
+                description = "a workload's namespace and service account, e.g. default/reviews; repeatable")
+        List<String> workloads;
+
+        @Option(names = "--rsa", description = "RSA 2048 workload keys instead of ECDSA P-256")
+        boolean rsa;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            PrintWriter out = spec.commandLine().getOut();
+            io.meshproxy.tls.DevCa ca = java.nio.file.Files.exists(outDir.resolve("root-cert.pem"))
+                    ? io.meshproxy.tls.DevCa.load(outDir, trustDomain, java.time.Clock.systemUTC())
+                    : io.meshproxy.tls.DevCa.create(trustDomain);
+            java.nio.file.Files.createDirectories(outDir);
+            ca.writeRoot(outDir);
+            for (String w : workloads) {
+                int slash = w.indexOf('/');
+                if (slash <= 0 || slash == w.length() - 1 || w.indexOf('/', slash + 1) >= 0) {
+                    spec.commandLine().getErr().println("--workload " + w + ": expected NS/SA, e.g. default/reviews");
+                    return 2;
+                }
+                io.meshproxy.tls.DevCa.WorkloadRequest req = ca.workload(w.substring(0, slash), w.substring(slash + 1));
+                if (rsa) {
+                    req.keyType(io.meshproxy.tls.DevCa.KeyType.RSA_2048);
+                }
+                io.meshproxy.tls.DevCa.Issued issued = req.issue();
+                Path dir = issued.writeTo(outDir);
+                out.println(issued.id() + " -> " + dir);
+            }
+            out.println("root: " + outDir.resolve("root-cert.pem"));
+            out.flush();
+            return 0;
         }
     }
 
