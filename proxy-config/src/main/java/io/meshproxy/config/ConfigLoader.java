@@ -64,7 +64,8 @@ public final class ConfigLoader {
         for (ConfigSource s : sources) {
             names.add(s.name());
         }
-        return new LoadedConfig(r.config(), version(sources), names, r.listeners(), r.warnings(), r.telemetry());
+        return new LoadedConfig(r.config(), version(sources), names, r.listeners(), r.warnings(), r.telemetry(),
+                r.identity());
     }
 
     /** Every error in the given files and directories, sorted by place; empty when they are valid. */

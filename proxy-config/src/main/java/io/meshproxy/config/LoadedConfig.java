@@ -19,14 +19,23 @@ import java.util.List;
  *     {@code spec.telemetry} with the Istio Telemetry resources that apply to the workload, and Istio's
  *     {@code reporter} of each listener; for {@code Telemetry.create(..)}. Read at start only: a proxy's event
  *     listener is fixed when it is built, so a change needs a restart
+ * @param identity the Proxy's {@code spec.identity}: the workload certificate, key and trust bundle files for
+ *     proxy-tls, and the trust domain; null when not written: INBOUND listeners then stay plaintext, and a
+ *     PeerAuthentication asking for PERMISSIVE or STRICT, or a DestinationRule for ISTIO_MUTUAL, is an error
  */
 public record LoadedConfig(ProxyConfig config, String version, List<String> sources, List<ListenerRole> listeners,
-        List<ConfigError> warnings, TelemetryConfig telemetry) {
+        List<ConfigError> warnings, TelemetryConfig telemetry, IdentityFiles identity) {
     public LoadedConfig {
         sources = List.copyOf(sources);
         listeners = List.copyOf(listeners);
         warnings = warnings == null ? List.of() : List.copyOf(warnings);
         telemetry = telemetry == null ? TelemetryConfig.DEFAULT : telemetry;
+    }
+
+    /** Without a workload identity. */
+    public LoadedConfig(ProxyConfig config, String version, List<String> sources, List<ListenerRole> listeners,
+            List<ConfigError> warnings, TelemetryConfig telemetry) {
+        this(config, version, sources, listeners, warnings, telemetry, null);
     }
 
     /** With telemetry's defaults. */

@@ -305,9 +305,8 @@ class BrokenConfigTest {
     }
 
     @Test
-    void securityKindsParseButAreNotSupportedYet() {
+    void aPeerAuthenticationModeTypo() {
         assertEquals(List.of(
-                "case.yaml:2:7: PeerAuthentication is not supported yet (comes with mTLS)",
                 "case.yaml:6:11: 'mode' must be one of UNSET, DISABLE, PERMISSIVE, STRICT, was 'STRIKT' (did you mean"
                         + " 'STRICT'?)"), errors("""
                 apiVersion: security.istio.io/v1
@@ -316,6 +315,29 @@ class BrokenConfigTest {
                 spec:
                   mtls:
                     mode: STRIKT
+                """));
+    }
+
+    @Test
+    void authorizationKindsParseButAreNotSupportedYet() {
+        assertEquals(List.of(
+                "case.yaml:2:7: AuthorizationPolicy is not supported yet (comes with authorization)",
+                "case.yaml:5:11: 'action' must be one of ALLOW, DENY, AUDIT, CUSTOM, was 'DENNY' (did you mean"
+                        + " 'DENY'?)",
+                "case.yaml:8:7: RequestAuthentication is not supported yet (comes with authorization)",
+                "case.yaml:12:5: missing required field 'issuer' in an entry of 'jwtRules'"), errors("""
+                apiVersion: security.istio.io/v1
+                kind: AuthorizationPolicy
+                metadata: {name: deny-all}
+                spec:
+                  action: DENNY
+                ---
+                apiVersion: security.istio.io/v1
+                kind: RequestAuthentication
+                metadata: {name: jwt}
+                spec:
+                  jwtRules:
+                  - jwksUri: https://example.com/jwks.json
                 """));
     }
 
@@ -394,12 +416,13 @@ class BrokenConfigTest {
     }
 
     @Test
-    void typosInsideNotYetSupportedBlocksAreCaughtToo() {
+    void typosInsideTlsAreCaughtWithTheOtherErrors() {
         String reviews = REVIEWS.replace("  host: reviews\n",
                 "  host: reviews\n  trafficPolicy:\n    tls: {mode: ISTIO_MUTUAL, snii: x}\n"
                         + "    outlierDetection: {consecutiv5xxErrors: 5}\n");
         assertEquals(List.of(
-                "reviews.yaml:18:5: 'tls' is not supported yet (comes with mTLS)",
+                "reviews.yaml:18:17: tls mode ISTIO_MUTUAL needs spec.identity in the Proxy at proxy.yaml:2:7 (the"
+                        + " workload certificate to present)",
                 "reviews.yaml:18:31: unknown field 'snii' in 'tls' (did you mean 'sni'?)",
                 "reviews.yaml:19:24: unknown field 'consecutiv5xxErrors' in 'outlierDetection' (did you mean"
                         + " 'consecutive5xxErrors'?)"),

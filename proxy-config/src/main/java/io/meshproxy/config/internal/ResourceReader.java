@@ -1,6 +1,7 @@
 package io.meshproxy.config.internal;
 
 import io.meshproxy.config.ConfigSource;
+import io.meshproxy.config.IdentityFiles;
 import io.meshproxy.config.internal.Obj.Int;
 import io.meshproxy.config.internal.Obj.Str;
 import io.meshproxy.config.internal.Resources.Admin;
@@ -12,6 +13,7 @@ import io.meshproxy.config.internal.Resources.Http;
 import io.meshproxy.config.internal.Resources.Listener;
 import io.meshproxy.config.internal.Resources.Match;
 import io.meshproxy.config.internal.Resources.Meta;
+import io.meshproxy.config.internal.Resources.PeerAuthentication;
 import io.meshproxy.config.internal.Resources.Policy;
 import io.meshproxy.config.internal.Resources.Port;
 import io.meshproxy.config.internal.Resources.Pool;
@@ -21,6 +23,7 @@ import io.meshproxy.config.internal.Resources.ServiceEntry;
 import io.meshproxy.config.internal.Resources.Subset;
 import io.meshproxy.config.internal.Resources.TelemetryResource;
 import io.meshproxy.config.internal.Resources.TelemetrySpec;
+import io.meshproxy.config.internal.Resources.Tls;
 import io.meshproxy.config.internal.Resources.VirtualService;
 import io.meshproxy.config.internal.Resources.Workload;
 import io.meshproxy.telemetry.TelemetryConfig;
@@ -46,6 +49,10 @@ import io.meshproxy.core.config.RedirectAction;
 import io.meshproxy.core.config.RouteAction;
 import io.meshproxy.core.config.RouteMatch;
 import io.meshproxy.core.config.UpstreamProtocol;
+import io.meshproxy.core.config.UpstreamTls;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -91,6 +98,7 @@ final class ResourceReader {
     final List<DestinationRule> destinationRules = new ArrayList<>();
     final List<VirtualService> virtualServices = new ArrayList<>();
     final List<TelemetryResource> telemetries = new ArrayList<>();
+    final List<PeerAuthentication> peerAuthentications = new ArrayList<>();
 
 
     ResourceReader(Diagnostics diag) {
@@ -164,7 +172,7 @@ final class ResourceReader {
             case "VirtualService" -> virtualService(r, meta);
             case "DestinationRule" -> destinationRule(r, meta);
             case "Telemetry" -> telemetryResource(r, meta, kind.loc());
-            default -> security(r, kind);
+            default -> security(r, meta, kind);
         }
     }
 
@@ -187,7 +195,8 @@ final class ResourceReader {
     // ---------------------------------------------------------------- Proxy
 
     private void proxy(Obj r, Meta meta, Loc kindLoc) {
-        Obj spec = r.obj("spec", "admin", "listeners", "destinations", "localRateLimits", "workload", "telemetry");
+        Obj spec = r.obj("spec", "admin", "listeners", "destinations", "localRateLimits", "workload", "telemetry",
+                "identity");
         if (spec == null) {
             return;
         }
@@ -265,7 +274,64 @@ final class ResourceReader {
         Workload workload = workload(spec.obj("workload", "name", "namespace", "app", "version", "serviceAccount",
                 "labels"));
         TelemetrySpec telemetry = telemetry(spec.obj("telemetry", "metrics", "tracing", "accessLog"));
-        proxies.add(new Resources.Proxy(meta, kindLoc, admin, listeners, destinations, routeLimits, workload, telemetry));
+        IdentityFiles identity = identity(spec.obj("identity", "certificateChain", "privateKey", "trustBundle",
+                "trustDomain"));
+        proxies.add(new Resources.Proxy(meta, kindLoc, admin, listeners, destinations, routeLimits, workload, telemetry,
+                identity, spec.keyLoc("identity")));
+    }
+
+    /**
+     * {@code spec.identity}: three files, each resolved against the directory of the file it is written in and
+     * required to exist (proxy-tls reads them); the trust domain, {@code cluster.local} unless written.
+     */
+    private IdentityFiles identity(Obj o) {
+        if (o == null) {
+            return null;
+        }
+        Path chain = existingFile(o, "certificateChain", true);
+        Path key = existingFile(o, "privateKey", true);
+        Path bundle = existingFile(o, "trustBundle", true);
+        Str domain = nonBlank(o, "trustDomain");
+        if (domain != null && !TRUST_DOMAIN.matcher(domain.value()).matches()) {
+            diag.error(domain.loc(), "'trustDomain' must be a DNS-like name such as cluster.local (the authority of"
+                    + " spiffe://TRUST_DOMAIN/ns/NS/sa/SA), was '" + domain.value() + "'");
+            return null;
+        }
+        if (chain == null || key == null || bundle == null) {
+            return null;
+        }
+        return new IdentityFiles(chain, key, bundle, domain == null ? null : domain.value());
+    }
+
+    /** Lower-case letters, digits, '.', '-' and '_': what a SPIFFE ID's trust domain may hold. */
+    private static final java.util.regex.Pattern TRUST_DOMAIN = java.util.regex.Pattern.compile("[a-z0-9._-]+");
+
+    /**
+     * A file path: absolute, or relative to the directory of the file it is written in; it must name a regular
+     * file. Null when absent or wrong (reported at the value).
+     */
+    private Path existingFile(Obj o, String field, boolean required) {
+        Str s = required ? o.requiredStr(field) : nonBlank(o, field);
+        if (s == null) {
+            return null;
+        }
+        Path p;
+        try {
+            p = Path.of(s.value());
+            if (!p.isAbsolute()) {
+                Path source = Path.of(o.file()).toAbsolutePath().getParent();
+                p = (source == null ? Path.of("").toAbsolutePath() : source).resolve(p);
+            }
+            p = p.normalize();
+        } catch (InvalidPathException e) {
+            diag.error(s.loc(), "'" + field + "' is not a file path: " + e.getReason());
+            return null;
+        }
+        if (!Files.isRegularFile(p)) {
+            diag.error(s.loc(), "'" + field + "': no such file " + p + (Files.isDirectory(p) ? " (a directory)" : ""));
+            return null;
+        }
+        return p;
     }
 
     /**
@@ -643,8 +709,7 @@ final class ResourceReader {
                 "warmupDurationSecs", "warmup"));
         Pool pool = connectionPool(p.obj("connectionPool", "tcp", "http"));
         OutlierDetection outlier = outlierDetection(p.obj("outlierDetection", OUTLIER_FIELDS));
-        p.unsupported("tls", MTLS);
-        checkTls(p.obj("tls", TLS_FIELDS));
+        Tls tls = tls(p.obj("tls", TLS_FIELDS));
         p.unsupported("tunnel", null);
         p.unsupported("proxyProtocol", null);
         p.unsupported("retryBudget", "use the meshproxy extension 'destinations[].retryBudget' of the Proxy");
@@ -659,13 +724,12 @@ final class ResourceReader {
                     "warmupDurationSecs", "warmup"));
             Pool ppool = connectionPool(pl.obj("connectionPool", "tcp", "http"));
             OutlierDetection pout = outlierDetection(pl.obj("outlierDetection", OUTLIER_FIELDS));
-            pl.unsupported("tls", MTLS);
-            checkTls(pl.obj("tls", TLS_FIELDS));
+            Tls ptls = tls(pl.obj("tls", TLS_FIELDS));
             if (number != null) {
-                ports.add(new PortPolicy(number, plb, ppool, pout));
+                ports.add(new PortPolicy(number, plb, ppool, pout, ptls));
             }
         }
-        return new Policy(lb, pool, outlier, ports);
+        return new Policy(lb, pool, outlier, tls, ports);
     }
 
     private static final List<String> OUTLIER_FIELDS = List.of("splitExternalLocalOriginErrors",
@@ -732,16 +796,71 @@ final class ResourceReader {
         return build(o.loc(), b::build);
     }
 
-    private void checkTls(Obj t) {
+    /**
+     * Istio's ClientTLSSettings. No mode is DISABLE, as in Istio. Files are resolved as {@code spec.identity}'s
+     * are; ISTIO_MUTUAL takes the workload identity, so certificate files beside it are an error (as istiod's
+     * validation says); MUTUAL needs a client certificate and its key. {@code credentialName} (a Kubernetes
+     * Secret), {@code insecureSkipVerify} and {@code caCrl} are read and reported as not supported.
+     */
+    private Tls tls(Obj t) {
         if (t == null) {
-            return;
+            return null;
         }
-        t.oneOf("mode", List.of("DISABLE", "SIMPLE", "MUTUAL", "ISTIO_MUTUAL"));
-        for (String f : List.of("clientCertificate", "privateKey", "caCertificates", "credentialName", "sni", "caCrl")) {
-            t.str(f);
+        Str mode = t.oneOf("mode", List.of("DISABLE", "SIMPLE", "MUTUAL", "ISTIO_MUTUAL"));
+        Str sni = nonBlank(t, "sni");
+        List<String> sans = t.strs("subjectAltNames").stream().map(Str::value).toList();
+        Str credential = t.str("credentialName");
+        if (t.has("credentialName")) {
+            diag.error(t.keyLoc("credentialName"), "'credentialName' is not supported: it names a Kubernetes Secret,"
+                    + " which meshproxy cannot read; write 'clientCertificate', 'privateKey' and 'caCertificates'");
         }
-        t.strs("subjectAltNames");
         t.bool("insecureSkipVerify");
+        if (t.has("insecureSkipVerify")) {
+            diag.error(t.keyLoc("insecureSkipVerify"), "'insecureSkipVerify' is not supported: meshproxy always"
+                    + " verifies the server's certificate");
+        }
+        t.str("caCrl");
+        t.unsupported("caCrl", null);
+        if (mode != null && mode.value().equals("ISTIO_MUTUAL")) {
+            for (String f : List.of("caCertificates", "clientCertificate", "privateKey")) {
+                if (t.has(f)) {
+                    diag.error(t.keyLoc(f), "'" + f + "' cannot be set with mode ISTIO_MUTUAL, which uses the"
+                            + " workload identity (spec.identity of the Proxy); use MUTUAL for certificates of your own");
+                }
+            }
+            if (t.fields().stream().anyMatch(List.of("caCertificates", "clientCertificate", "privateKey")::contains)) {
+                return null;
+            }
+        }
+        Path ca = existingFile(t, "caCertificates", false);
+        Path cert = existingFile(t, "clientCertificate", false);
+        Path key = existingFile(t, "privateKey", false);
+        Loc modeLoc = t.has("mode") ? t.valueLoc("mode") : t.loc();
+        if (mode != null && mode.value().equals("MUTUAL")
+                && (!t.has("clientCertificate") || !t.has("privateKey"))) {
+            List<String> missing = new ArrayList<>();
+            for (String f : List.of("clientCertificate", "privateKey")) {
+                if (!t.has(f)) {
+                    missing.add("'" + f + "'");
+                }
+            }
+            diag.error(modeLoc, "mode MUTUAL needs " + String.join(" and ", missing)
+                    + " (the client certificate presented to the server and its key)");
+            return null;
+        }
+        if (mode == null && t.has("mode") || credential != null
+                || (t.has("caCertificates") && ca == null) || (t.has("clientCertificate") && cert == null)
+                || (t.has("privateKey") && key == null) || (t.has("sni") && sni == null)) {
+            return null; // reported
+        }
+        if (mode == null || mode.value().equals("DISABLE")) {
+            return new Tls(null, modeLoc);
+        }
+        UpstreamTls.Mode m = UpstreamTls.Mode.valueOf(mode.value());
+        UpstreamTls value = build(t.loc(), () -> new UpstreamTls(m, sni == null ? null : sni.value(), sans,
+                ca == null ? null : ca.toString(), cert == null ? null : cert.toString(),
+                key == null ? null : key.toString()));
+        return value == null ? null : new Tls(value, modeLoc);
     }
 
     private LbPolicy loadBalancer(Obj lb) {
@@ -1398,7 +1517,7 @@ final class ResourceReader {
 
     // ---------------------------------------------------------------- security kinds
 
-    private void security(Obj r, Str kind) {
+    private void security(Obj r, Meta meta, Str kind) {
         Obj spec = switch (kind.value()) {
             case "PeerAuthentication" -> r.obj("spec", "selector", "mtls", "portLevelMtls");
             case "AuthorizationPolicy" -> r.obj("spec", "selector", "targetRef", "targetRefs", "action", "provider", "rules");
@@ -1411,10 +1530,8 @@ final class ResourceReader {
             }
             switch (kind.value()) {
                 case "PeerAuthentication" -> {
-                    Obj mtls = spec.obj("mtls", "mode");
-                    if (mtls != null) {
-                        mtls.oneOf("mode", List.of("UNSET", "DISABLE", "PERMISSIVE", "STRICT"));
-                    }
+                    peerAuthentication(spec, meta, kind.loc());
+                    return;
                 }
                 case "AuthorizationPolicy" -> {
                     spec.oneOf("action", List.of("ALLOW", "DENY", "AUDIT", "CUSTOM"));
@@ -1443,7 +1560,52 @@ final class ResourceReader {
                 default -> { }
             }
         }
-        diag.error(kind.loc(), kind.value() + " is not supported yet (" + MTLS + ")");
+        diag.error(kind.loc(), kind.value() + " is not supported yet (comes with authorization)");
+    }
+
+    private static final List<String> MTLS_MODES = List.of("UNSET", "DISABLE", "PERMISSIVE", "STRICT");
+
+    /**
+     * Istio's PeerAuthentication: {@code selector}, {@code mtls.mode} and {@code portLevelMtls} (keyed by the
+     * workload's port). As Istio applies {@code portLevelMtls} of workload policies only, it needs a selector.
+     */
+    private void peerAuthentication(Obj spec, Meta meta, Loc kindLoc) {
+        Map<String, String> selector = null;
+        Obj sel = spec.obj("selector", "matchLabels");
+        if (sel != null) {
+            selector = sel.strMap("matchLabels");
+            if (selector.isEmpty() && !sel.fields().isEmpty()) {
+                selector = null; // its error is reported
+            } else if (selector.isEmpty()) {
+                diag.error(sel.loc(), "a selector needs 'matchLabels'; without 'selector' a PeerAuthentication"
+                        + " applies to its whole namespace");
+                selector = null;
+            }
+        }
+        Str mode = null;
+        Obj mtls = spec.obj("mtls", "mode");
+        if (mtls != null) {
+            mode = mtls.oneOf("mode", MTLS_MODES);
+        }
+        Map<Integer, Str> ports = new LinkedHashMap<>();
+        for (Map.Entry<Str, Node> e : spec.entries("portLevelMtls").entrySet()) {
+            int port = parsePort(e.getKey().value());
+            if (port < 1) {
+                diag.error(e.getKey().loc(), "a key of 'portLevelMtls' must be a port in 1..65535, was '"
+                        + e.getKey().value() + "'");
+            }
+            Obj pm = Obj.of(diag, spec.file(), e.getValue(), "port " + e.getKey().value() + " of 'portLevelMtls'",
+                    "mode");
+            Str m = pm == null ? null : pm.oneOf("mode", MTLS_MODES);
+            if (port >= 1) {
+                ports.put(port, m);
+            }
+        }
+        if (spec.has("portLevelMtls") && !spec.has("selector")) {
+            diag.error(spec.keyLoc("portLevelMtls"), "'portLevelMtls' needs a 'selector': Istio applies it to the"
+                    + " workloads a policy selects, never namespace- or mesh-wide");
+        }
+        peerAuthentications.add(new PeerAuthentication(meta, selector, mode, ports, kindLoc));
     }
 
     // ---------------------------------------------------------------- Telemetry

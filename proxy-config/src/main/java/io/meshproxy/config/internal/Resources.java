@@ -17,6 +17,8 @@ import io.meshproxy.core.config.RouteAction;
 import io.meshproxy.core.config.RouteMatch;
 import io.meshproxy.core.config.TcpKeepalive;
 import io.meshproxy.core.config.UpstreamProtocol;
+import io.meshproxy.core.config.UpstreamTls;
+import io.meshproxy.config.IdentityFiles;
 import io.meshproxy.telemetry.TelemetryConfig;
 import java.time.Duration;
 import java.util.List;
@@ -29,8 +31,22 @@ final class Resources {
     /** metadata: name and namespace (the Proxy's namespace when not written). */
     record Meta(String name, String namespace, Loc loc) {}
 
+    /** @param identity {@code spec.identity}, its files resolved and found; null when absent (or wrong) */
     record Proxy(Meta meta, Loc kindLoc, Admin admin, List<Listener> listeners, List<DestinationPolicy> destinations,
-            List<RouteRateLimit> routeRateLimits, Workload workload, TelemetrySpec telemetry) {}
+            List<RouteRateLimit> routeRateLimits, Workload workload, TelemetrySpec telemetry, IdentityFiles identity,
+            Loc identityLoc) {}
+
+    /**
+     * Istio's {@code PeerAuthentication} (security.istio.io): the mTLS mode of the workloads its namespace and
+     * {@code selector} choose.
+     *
+     * @param selector {@code selector.matchLabels}; null: no selector (the namespace, or the mesh from the root
+     *     namespace)
+     * @param mode {@code mtls.mode} as written; null when not written (UNSET: inherit)
+     * @param portModes {@code portLevelMtls}, by workload port; a null value is UNSET (the policy's own mode)
+     */
+    record PeerAuthentication(Meta meta, Map<String, String> selector, Str mode, Map<Integer, Str> portModes,
+            Loc loc) {}
 
     /**
      * {@code spec.workload}: who the proxy stands in front of. A null field is not written ({@code namespace}
@@ -92,11 +108,19 @@ final class Resources {
      * The parts of a traffic policy meshproxy implements. A null part is not set: a subset inherits it from the
      * rule; a port-level entry does not inherit (Istio: its omitted parts take their defaults).
      */
-    record Policy(LbPolicy lb, Pool pool, OutlierDetection outlier, List<PortPolicy> ports) {
-        static final Policy NONE = new Policy(null, null, null, List.of());
+    record Policy(LbPolicy lb, Pool pool, OutlierDetection outlier, Tls tls, List<PortPolicy> ports) {
+        static final Policy NONE = new Policy(null, null, null, null, List.of());
     }
 
-    record PortPolicy(Int port, LbPolicy lb, Pool pool, OutlierDetection outlier) {}
+    record PortPolicy(Int port, LbPolicy lb, Pool pool, OutlierDetection outlier, Tls tls) {}
+
+    /**
+     * Istio's {@code tls} (ClientTLSSettings) as written, its files resolved and found.
+     *
+     * @param value what the cluster gets; null for mode DISABLE (plaintext)
+     * @param modeLoc where the mode is written (the block's place when it is not)
+     */
+    record Tls(UpstreamTls value, Loc modeLoc) {}
 
     /**
      * Istio's {@code connectionPool}, as written: a null field is not set (Istio's default applies). Istio treats

@@ -2,6 +2,7 @@ package io.meshproxy.config.internal;
 
 import io.meshproxy.config.ConfigError;
 import io.meshproxy.config.ConfigSource;
+import io.meshproxy.config.IdentityFiles;
 import io.meshproxy.config.FieldValidation;
 import io.meshproxy.config.ListenerRole;
 import io.meshproxy.config.internal.Obj.Str;
@@ -13,6 +14,7 @@ import io.meshproxy.config.internal.Resources.Http;
 import io.meshproxy.config.internal.Resources.Listener;
 import io.meshproxy.config.internal.Resources.Match;
 import io.meshproxy.config.internal.Resources.Policy;
+import io.meshproxy.config.internal.Resources.PeerAuthentication;
 import io.meshproxy.config.internal.Resources.Port;
 import io.meshproxy.config.internal.Resources.Pool;
 import io.meshproxy.config.internal.Resources.PortPolicy;
@@ -20,6 +22,7 @@ import io.meshproxy.config.internal.Resources.RouteRateLimit;
 import io.meshproxy.config.internal.Resources.ServiceEntry;
 import io.meshproxy.config.internal.Resources.Subset;
 import io.meshproxy.config.internal.Resources.TelemetryResource;
+import io.meshproxy.config.internal.Resources.Tls;
 import io.meshproxy.config.internal.Resources.VirtualService;
 import io.meshproxy.core.config.Action;
 import io.meshproxy.core.config.AdminConfig;
@@ -27,6 +30,7 @@ import io.meshproxy.core.config.CircuitBreakers;
 import io.meshproxy.core.config.ClusterConfig;
 import io.meshproxy.core.config.ConfigException;
 import io.meshproxy.core.config.ConnectionPoolConfig;
+import io.meshproxy.core.config.DownstreamTlsMode;
 import io.meshproxy.core.config.EndpointConfig;
 import io.meshproxy.core.config.HeaderMutation;
 import io.meshproxy.core.config.LbPolicy;
@@ -41,6 +45,7 @@ import io.meshproxy.core.config.RouteConfiguration;
 import io.meshproxy.core.config.RetryPolicy;
 import io.meshproxy.core.config.RouteMatch;
 import io.meshproxy.core.config.UpstreamProtocol;
+import io.meshproxy.core.config.UpstreamTls;
 import io.meshproxy.core.config.VirtualHost;
 import io.meshproxy.telemetry.TelemetryConfig;
 import io.meshproxy.telemetry.WorkloadInfo;
@@ -83,11 +88,11 @@ public final class Translator {
      * (deprecated fields, and with {@link FieldValidation#WARN} the unknown fields dropped).
      */
     public record Result(ProxyConfig config, List<ListenerRole> listeners, List<ConfigError> errors,
-            List<ConfigError> warnings, TelemetryConfig telemetry) {
-        /** Without telemetry (its defaults). */
+            List<ConfigError> warnings, TelemetryConfig telemetry, IdentityFiles identity) {
+        /** Without telemetry (its defaults) and without a workload identity. */
         public Result(ProxyConfig config, List<ListenerRole> listeners, List<ConfigError> errors,
                 List<ConfigError> warnings) {
-            this(config, listeners, errors, warnings, TelemetryConfig.DEFAULT);
+            this(config, listeners, errors, warnings, TelemetryConfig.DEFAULT, null);
         }
     }
 
@@ -124,7 +129,8 @@ public final class Translator {
                     inbound ? ListenerRole.Direction.INBOUND : ListenerRole.Direction.OUTBOUND,
                     inbound ? l.forwardTo().value() : null));
         }
-        return new Result(config, roles, List.of(), diag.sortedWarnings(), translation.telemetry);
+        return new Result(config, roles, List.of(), diag.sortedWarnings(), translation.telemetry,
+                reader.proxies.get(0).identity());
     }
 
     /** One run of the translation. */
@@ -142,6 +148,8 @@ public final class Translator {
         /** The Proxy's {@code localRateLimits[]}: per VirtualService, by http route name (null: all its routes). */
         private final Map<VirtualService, Map<String, LocalRateLimit>> routeLimits = new HashMap<>();
         private final List<ClusterConfig> clusters = new ArrayList<>();
+        /** The mTLS mode of each INBOUND listener, by listener name, from the PeerAuthentications that apply. */
+        private final Map<String, DownstreamTlsMode> inboundModes = new HashMap<>();
         /** spec.workload, spec.telemetry and the Telemetry resources that apply, merged. */
         private TelemetryConfig telemetry = TelemetryConfig.DEFAULT;
 
@@ -159,9 +167,13 @@ public final class Translator {
             if (proxy != null) {
                 checkListeners(proxy);
                 telemetry = telemetry(proxy);
+                inboundTlsModes(proxy);
             }
             services();
             destinationRules();
+            if (proxy != null) {
+                checkIstioMutual(proxy);
+            }
             virtualServices();
             if (proxy != null) {
                 destinationExtensions(proxy);
@@ -222,18 +234,10 @@ public final class Translator {
          */
         private TelemetryConfig telemetry(Resources.Proxy proxy) {
             Resources.Workload w = proxy.workload();
-            String wlNamespace = w.namespace() != null ? w.namespace().value() : namespace;
-            Map<String, String> labels = new LinkedHashMap<>(w.labels());
-            String app = w.app() != null ? w.app().value()
-                    : labels.getOrDefault("app", labels.get("app.kubernetes.io/name"));
-            String version = w.version() != null ? w.version().value()
-                    : labels.getOrDefault("version", labels.get("app.kubernetes.io/version"));
-            if (app != null) {
-                labels.putIfAbsent("app", app);
-            }
-            if (version != null) {
-                labels.putIfAbsent("version", version);
-            }
+            String wlNamespace = workloadNamespace(proxy);
+            Map<String, String> labels = workloadLabels(proxy);
+            String app = labels.get("app");
+            String version = labels.get("version");
             WorkloadInfo workload = new WorkloadInfo(w.name() == null ? null : w.name().value(), wlNamespace, app,
                     version, w.serviceAccount() == null ? null : w.serviceAccount().value(), w.labels());
 
@@ -336,6 +340,148 @@ public final class Translator {
             return new TelemetryConfig(workload, reporters, metrics, tracing, accessLog);
         }
 
+        /** The workload's namespace: {@code spec.workload.namespace}, else the Proxy's (else {@code default}). */
+        private String workloadNamespace(Resources.Proxy proxy) {
+            Resources.Workload w = proxy.workload();
+            return w.namespace() != null ? w.namespace().value() : namespace;
+        }
+
+        /**
+         * The labels selectors match: {@code spec.workload.labels}, with {@code app} and {@code version} from the
+         * fields of those names, else from the Kubernetes recommended labels {@code app.kubernetes.io/name} and
+         * {@code app.kubernetes.io/version} (as Istio reads them).
+         */
+        private static Map<String, String> workloadLabels(Resources.Proxy proxy) {
+            Resources.Workload w = proxy.workload();
+            Map<String, String> labels = new LinkedHashMap<>(w.labels());
+            String app = w.app() != null ? w.app().value()
+                    : labels.getOrDefault("app", labels.get("app.kubernetes.io/name"));
+            String version = w.version() != null ? w.version().value()
+                    : labels.getOrDefault("version", labels.get("app.kubernetes.io/version"));
+            if (app != null) {
+                labels.putIfAbsent("app", app);
+            }
+            if (version != null) {
+                labels.putIfAbsent("version", version);
+            }
+            return labels;
+        }
+
+        // ------------------------------------------------------------ mTLS
+
+        /**
+         * The mTLS mode of each INBOUND listener, composed as istiod composes PeerAuthentications for a workload:
+         * the policy in the root namespace without a selector (mesh), then the one in the workload's namespace
+         * without a selector (namespace), then the one in the workload's namespace whose selector matches the
+         * workload's labels (workload); each level's mode replaces the one before unless it is UNSET (or not
+         * written). The workload policy's {@code portLevelMtls} entry for the listener's workload port (the port
+         * of its {@code forwardTo}) comes last, UNSET inheriting the workload's mode. With no mode from any level:
+         * PERMISSIVE (Istio's default) when {@code spec.identity} is set, else DISABLE (without an identity
+         * meshproxy has no certificate to serve). OUTBOUND listeners are never affected.
+         */
+        private void inboundTlsModes(Resources.Proxy proxy) {
+            String wlNamespace = workloadNamespace(proxy);
+            Map<String, String> labels = workloadLabels(proxy);
+            PeerAuthentication[] levels = new PeerAuthentication[3];
+            for (PeerAuthentication p : reader.peerAuthentications) {
+                String ns = p.meta().namespace() != null ? p.meta().namespace() : namespace;
+                String name = "PeerAuthentication '" + p.meta().name() + "'";
+                int level;
+                if (p.selector() != null) {
+                    if (!ns.equals(wlNamespace)) {
+                        diag.warning(p.loc(), name + " selects workloads of namespace '" + ns + "'; this workload is"
+                                + " in '" + wlNamespace + "': it does not apply");
+                        continue;
+                    }
+                    if (!matches(p.selector(), labels)) {
+                        diag.warning(p.loc(), name + " selects " + new java.util.TreeMap<>(p.selector())
+                                + ", which this workload's labels " + new java.util.TreeMap<>(labels)
+                                + " do not match: it does not apply");
+                        continue;
+                    }
+                    level = 2;
+                } else if (ns.equals(ROOT_NAMESPACE)) {
+                    level = 0;
+                } else if (ns.equals(wlNamespace)) {
+                    level = 1;
+                } else {
+                    diag.warning(p.loc(), name + " applies to namespace '" + ns + "'; this workload is in '"
+                            + wlNamespace + "' (and the root namespace, for the whole mesh, is " + ROOT_NAMESPACE
+                            + "): it does not apply");
+                    continue;
+                }
+                PeerAuthentication first = levels[level];
+                if (first != null) {
+                    String scope = switch (level) {
+                        case 0 -> "the whole mesh (root namespace " + ROOT_NAMESPACE + ")";
+                        case 1 -> "the whole namespace '" + ns + "'";
+                        default -> "this workload";
+                    };
+                    diag.error(p.loc(), "a second PeerAuthentication for " + scope + ": '" + first.meta().name()
+                            + "' at " + first.loc() + " is one already; Istio would apply only the older of them,"
+                            + " keep one");
+                    continue;
+                }
+                levels[level] = p;
+            }
+            Str workloadMode = null;
+            for (PeerAuthentication p : levels) {
+                if (p != null && set(p.mode())) {
+                    workloadMode = p.mode();
+                }
+            }
+            for (Listener l : proxy.listeners()) {
+                if (l.name() == null || !"INBOUND".equals(l.direction())) {
+                    continue;
+                }
+                Str mode = workloadMode;
+                if (levels[2] != null && set(levels[2].portModes().get(l.forwardPort()))) {
+                    mode = levels[2].portModes().get(l.forwardPort());
+                }
+                DownstreamTlsMode result;
+                if (mode == null) {
+                    result = proxy.identity() != null ? DownstreamTlsMode.PERMISSIVE : DownstreamTlsMode.DISABLE;
+                } else {
+                    result = DownstreamTlsMode.valueOf(mode.value());
+                    if (result != DownstreamTlsMode.DISABLE && proxy.identity() == null) {
+                        diag.error(mode.loc(), "mTLS mode " + mode.value() + " for listener '" + l.name().value()
+                                + "' needs spec.identity in the Proxy at " + proxy.kindLoc()
+                                + " (the workload certificate to present)");
+                        continue;
+                    }
+                }
+                inboundModes.put(l.name().value(), result);
+            }
+        }
+
+        /** A mode that decides: written, and not UNSET. */
+        private static boolean set(Str mode) {
+            return mode != null && !mode.value().equals("UNSET");
+        }
+
+        /** ISTIO_MUTUAL presents the workload identity: every DestinationRule {@code tls} with it needs one. */
+        private void checkIstioMutual(Resources.Proxy proxy) {
+            if (proxy.identity() != null) {
+                return;
+            }
+            for (DestinationRule dr : reader.destinationRules) {
+                List<Policy> policies = new ArrayList<>();
+                policies.add(dr.policy());
+                dr.subsets().forEach(sub -> policies.add(sub.policy()));
+                for (Policy p : policies) {
+                    List<Tls> all = new ArrayList<>();
+                    all.add(p.tls());
+                    p.ports().forEach(pp -> all.add(pp.tls()));
+                    for (Tls t : all) {
+                        if (t != null && t.value() != null && t.value().mode() == UpstreamTls.Mode.ISTIO_MUTUAL) {
+                            diag.error(t.modeLoc(), "tls mode ISTIO_MUTUAL needs spec.identity in the Proxy at "
+                                    + proxy.kindLoc() + " (the workload certificate to present)");
+                        }
+                    }
+                }
+            }
+        }
+
         /** Istio's {@code selector.matchLabels}: every label written is on the workload with that value. */
         private static boolean matches(Map<String, String> selector, Map<String, String> labels) {
             for (Map.Entry<String, String> e : selector.entrySet()) {
@@ -393,6 +539,7 @@ public final class Translator {
                 if (l.direction().equals("OUTBOUND")) {
                     b.routes(outbound);
                 } else {
+                    b.tlsMode(inboundModes.getOrDefault(l.name().value(), DownstreamTlsMode.DISABLE));
                     if (l.forwardHost() == null) {
                         continue;
                     }
@@ -777,20 +924,24 @@ public final class Translator {
             LbPolicy lb = base.lb();
             Pool pool = base.pool();
             OutlierDetection outlier = base.outlier();
+            Tls tls = base.tls();
             PortPolicy pp = portPolicy(base, port);
             if (pp != null) {
                 lb = pp.lb();
                 pool = pp.pool();
                 outlier = pp.outlier();
+                tls = pp.tls();
             }
             lb = subset.lb() != null ? subset.lb() : lb;
             pool = subset.pool() != null ? subset.pool() : pool;
             outlier = subset.outlier() != null ? subset.outlier() : outlier;
+            tls = subset.tls() != null ? subset.tls() : tls;
             PortPolicy sp = portPolicy(subset, port);
             if (sp != null) {
                 lb = sp.lb();
                 pool = sp.pool();
                 outlier = sp.outlier();
+                tls = sp.tls();
             }
             DestinationPolicy ext = extensions.get(s);
             ClusterConfig.Builder b = ClusterConfig.builder().name(name).protocol(port.protocol())
@@ -827,6 +978,14 @@ public final class Translator {
                 b.failureRateBreaker(ext.circuitBreaker()).healthCheck(ext.healthCheck());
             }
             b.circuitBreakers(cb);
+            if (tls != null && tls.value() != null) {
+                UpstreamTls t = tls.value();
+                if (t.mode() == UpstreamTls.Mode.ISTIO_MUTUAL && t.sni() == null) {
+                    // istiod's SNI for ISTIO_MUTUAL: the cluster name with '_.' for '|' (outbound_.PORT_.SUBSET_.HOST).
+                    t = new UpstreamTls(t.mode(), name.replace("|", "_."), t.subjectAltNames(), null, null, null);
+                }
+                b.tls(t);
+            }
             ClusterConfig c = build(at, b::build);
             if (c != null) {
                 clusters.add(c);
