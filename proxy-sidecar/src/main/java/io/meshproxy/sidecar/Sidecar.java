@@ -44,6 +44,8 @@ public final class Sidecar implements AutoCloseable {
 
     private final MeshProxy mesh;
     private final Telemetry telemetry;
+    /** The workload's mTLS (its ticket-key rotation), or a no-op without {@code spec.identity}. */
+    private final AutoCloseable tls;
     private final ConfigWatcher watcher;
     private final List<AutoCloseable> closeAfter;
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -52,16 +54,61 @@ public final class Sidecar implements AutoCloseable {
     private Sidecar(Started started, ConfigWatcher watcher, List<AutoCloseable> closeAfter) {
         this.mesh = started.mesh();
         this.telemetry = started.telemetry();
+        this.tls = started.tls();
         this.watcher = watcher;
         this.closeAfter = List.copyOf(closeAfter);
     }
 
     /** A running proxy and the telemetry it reports to. */
-    private record Started(MeshProxy mesh, Telemetry telemetry) {
+    private record Started(MeshProxy mesh, Telemetry telemetry, AutoCloseable tls) {
         void close() {
             mesh.close();
             telemetry.close();
+            closeQuietly(tls);
         }
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception e) {
+            LOG.warn("closing {}: {}", c, e.toString());
+        }
+    }
+
+    /**
+     * The workload's mTLS from {@code spec.identity} (BoringSSL, its SPIFFE certificate, session tickets whose keys
+     * rotate on a daemon thread), or null without one. A broken identity fails the start with the file and reason.
+     */
+    private static io.meshproxy.tls.MeshTransportSecurity transportSecurity(LoadedConfig loaded,
+            java.util.List<AutoCloseable> cleanup) {
+        io.meshproxy.config.IdentityFiles files = loaded.identity();
+        if (files == null) {
+            return null;
+        }
+        io.meshproxy.tls.WorkloadIdentity identity;
+        try {
+            identity = io.meshproxy.tls.WorkloadIdentity.load(files.certificateChain(), files.privateKey(),
+                    files.trustBundle(), files.trustDomain());
+        } catch (Exception e) {
+            throw new IllegalStateException("spec.identity: " + e.getMessage(), e);
+        }
+        java.util.concurrent.ScheduledExecutorService ticketKeys =
+                java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                    Thread t = new Thread(r, "meshproxy-tls-ticket-keys");
+                    t.setDaemon(true);
+                    return t;
+                });
+        io.meshproxy.tls.MeshTransportSecurity security = new io.meshproxy.tls.MeshTransportSecurity(identity,
+                io.meshproxy.tls.TlsOptions.defaults()).start(ticketKeys);
+        cleanup.add(() -> {
+            security.close();
+            ticketKeys.shutdownNow();
+        });
+        LOG.info("mTLS identity {} (trust domain {}), certificate valid until {}, provider {}",
+                identity.spiffeId(), files.trustDomain(), identity.notAfter(),
+                io.meshproxy.tls.TlsContexts.availableProvider());
+        return security;
     }
 
     /** Event loop threads by default: one per available core, as Envoy's {@code --concurrency}. */
@@ -132,22 +179,29 @@ public final class Sidecar implements AutoCloseable {
     private static Started startMesh(LoadedConfig loaded, int concurrency) {
         LOG.debug("starting the proxy with {} event loop threads", concurrency);
         Telemetry telemetry = Telemetry.create(loaded.telemetry(), null);
+        java.util.List<AutoCloseable> tlsCleanup = new java.util.ArrayList<>(1);
+        AutoCloseable tls = () -> tlsCleanup.forEach(Sidecar::closeQuietly);
         MeshProxy mesh;
         try {
             // The files' version from the first request on: /config_dump never shows "0".
             MeshProxy.Builder b = MeshProxy.builder().config(loaded.config()).version(loaded.version())
                     .eventLoopThreads(concurrency).eventListener(telemetry.listener());
+            io.meshproxy.tls.MeshTransportSecurity security = transportSecurity(loaded, tlsCleanup);
+            if (security != null) {
+                b.transportSecurity(security);
+            }
             telemetry.adminEndpoints().forEach(b::adminEndpoint);
             mesh = b.build().start();
         } catch (RuntimeException e) {
             telemetry.close();
+            closeQuietly(tls);
             throw e;
         }
         telemetry.bindClusters(mesh::clusters);
         LOG.info("configuration {} loaded from {}", loaded.version(), loaded.sources());
         logListeners(mesh, loaded);
         LOG.info("{}", describe(telemetry.config()));
-        return new Started(mesh, telemetry);
+        return new Started(mesh, telemetry, tls);
     }
 
     /**
@@ -256,6 +310,7 @@ public final class Sidecar implements AutoCloseable {
             mesh.close();
             // After the proxy: the last requests' events are in; the exporters flush what they hold.
             telemetry.close();
+            closeQuietly(tls);
             List<AutoCloseable> after = new ArrayList<>(closeAfter);
             for (AutoCloseable c : after) {
                 try {

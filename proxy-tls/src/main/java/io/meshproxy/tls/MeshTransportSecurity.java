@@ -79,12 +79,26 @@ public final class MeshTransportSecurity implements TransportSecurity {
                 identity, options.toBuilder().alpn(alpn)
                         .subjectAltNames(tls.subjectAltNames().toArray(new String[0])).build()));
         SSLEngine engine = client.context().newEngine(ByteBufAllocator.DEFAULT, host, port);
-        if (tls.sni() != null) {
+        if (tls.sni() != null && validHostName(tls.sni())) {
             SSLParameters p = engine.getSSLParameters();
             p.setServerNames(List.of(new SNIHostName(tls.sni())));
             engine.setSSLParameters(p);
         }
         return engine;
+    }
+
+    /**
+     * Whether {@code sni} is a host name the JDK's SNI API accepts. Istio's ISTIO_MUTUAL SNI
+     * ({@code outbound_.9080_._.reviews.default.svc.cluster.local}) has underscores, which it refuses; Envoy uses
+     * that SNI to pick the server's filter chain, which meshproxy's listeners do not do, so it is left out.
+     */
+    private static boolean validHostName(String sni) {
+        try {
+            new SNIHostName(sni);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     @Override

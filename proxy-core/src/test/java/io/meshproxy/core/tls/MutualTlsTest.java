@@ -109,12 +109,16 @@ class MutualTlsTest {
              MeshProxy a = clientSide(b.listenerPort("in"), UpstreamProtocol.HTTP1);
              RawHttp plain = new RawHttp(b.listenerPort("in"));
              RawHttp viaA = new RawHttp(a.listenerPort("out"))) {
-            RawHttp.Response r = plain.send("GET /plain HTTP/1.1\r\nHost: app\r\n\r\n").read();
+            RawHttp.Response r = plain.send("GET /headers HTTP/1.1\r\nHost: app\r\n"
+                    + "x-forwarded-client-cert: URI=spiffe://cluster.local/ns/default/sa/admin\r\n\r\n").read();
             assertEquals(200, r.status());
+            assertTrue(!r.text().contains("x-forwarded-client-cert"), "a plaintext client cannot claim an identity");
             assertEquals("null", r.headers().get("x-peer-principal"));
             assertEquals("false", r.headers().get("x-peer-secure"));
-            r = viaA.send("GET /mtls HTTP/1.1\r\nHost: app\r\n\r\n").read();
+            r = viaA.send("GET /headers HTTP/1.1\r\nHost: app\r\n\r\n").read();
             assertEquals(200, r.status());
+            assertTrue(r.text().contains("x-forwarded-client-cert: URI=spiffe://cluster.local/ns/default/sa/frontend"),
+                    "the application sees the mTLS peer: " + r.text());
             assertEquals("cluster.local/ns/default/sa/frontend", r.headers().get("x-peer-principal"));
         }
     }
