@@ -221,6 +221,11 @@ public final class Cluster {
         return pool;
     }
 
+    /** Whether {@link #close()} was called: the proxy is stopping, nothing is retried any more. */
+    public boolean closed() {
+        return closed;
+    }
+
     /** The failure-rate breaker, or null when the cluster has none. */
     public ClusterBreaker breaker() {
         return breaker;

@@ -267,7 +267,9 @@ public final class UpstreamCall implements UpstreamExchange.Listener {
     }
 
     private boolean shouldRetry(Outcome outcome, int status, int grpcStatus, LocalReplyException lre) {
-        if (retry == null || timedOut || (lre != null && lre.flag() == ResponseFlag.SI)
+        // A closed cluster (the proxy is stopping): a retry would wait for a backoff timer on an event loop that
+        // is shutting down and never fire, holding the request's replay buffer for good.
+        if (retry == null || timedOut || cluster.closed() || (lre != null && lre.flag() == ResponseFlag.SI)
                 || !ResponseClassifier.retriable(retry, outcome, status, grpcStatus)) {
             return false;
         }
