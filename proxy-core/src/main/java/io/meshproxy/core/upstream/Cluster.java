@@ -52,6 +52,8 @@ public final class Cluster {
     /** Null without {@code healthCheck}. */
     private final HealthChecker healthChecker;
     private volatile boolean closed;
+    /** Calls holding a replay buffer, to be ended if the cluster closes under them (see {@link #close()}). */
+    private final java.util.Set<Runnable> openCalls = ConcurrentHashMap.newKeySet();
     private volatile boolean retired;
 
     /**
@@ -221,6 +223,22 @@ public final class Cluster {
         return pool;
     }
 
+    /**
+     * Registers {@code onClose}, run (once, from the closing thread) if this cluster closes before
+     * {@link #untrack} — how a call that holds request buffers learns that its connections will never report
+     * back (a stream stalled forever at shutdown). Internal: the upstream call uses it.
+     */
+    public void track(Runnable onClose) {
+        openCalls.add(onClose);
+        if (closed && openCalls.remove(onClose)) {
+            onClose.run();
+        }
+    }
+
+    public void untrack(Runnable onClose) {
+        openCalls.remove(onClose);
+    }
+
     /** Whether {@link #close()} was called: the proxy is stopping, nothing is retried any more. */
     public boolean closed() {
         return closed;
@@ -263,6 +281,11 @@ public final class Cluster {
     /** Closes every pool, each on its own event loop. */
     public void close() {
         closed = true;
+        for (Runnable onClose : openCalls) {
+            if (openCalls.remove(onClose)) {
+                onClose.run();
+            }
+        }
         stopHealth();
         loops.forEach((loop, state) -> loop.execute(() -> state.pools.values().forEach(EndpointPool::close)));
     }

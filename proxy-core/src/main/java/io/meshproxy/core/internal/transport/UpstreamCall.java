@@ -65,6 +65,8 @@ public final class UpstreamCall implements UpstreamExchange.Listener {
     private ScheduledFuture<?> backoffTimer;
     private boolean timedOut;
     private boolean staleResent;
+    /** Registered with the cluster while a replay buffer is held: ends the call if the cluster closes first. */
+    private Runnable onClusterClose;
     private boolean delivered;
     private boolean cleanedUp;
 
@@ -115,6 +117,14 @@ public final class UpstreamCall implements UpstreamExchange.Listener {
                 bodyTooLargeToReplay = true;
             } else {
                 replay = new RequestReplay(body, loop, retry.bufferLimitBytes());
+                onClusterClose = () -> {
+                    try {
+                        loop.execute(this::onClusterClosed);
+                    } catch (java.util.concurrent.RejectedExecutionException e) {
+                        // the loop is gone already: nothing of this call can run any more
+                    }
+                };
+                cluster.track(onClusterClose);
             }
         }
         ctx.onCancel(this::onCancelled);
@@ -365,11 +375,36 @@ public final class UpstreamCall implements UpstreamExchange.Listener {
         // An attempt in flight registered its own cancel callback and fails itself with DC.
     }
 
+    /**
+     * The proxy is stopping and closed this call's cluster: an attempt stalled forever (an upstream that never
+     * reads, a downstream that never reads) would never report back, so it is ended here and the replay buffer
+     * released.
+     */
+    private void onClusterClosed() {
+        if (cleanedUp) {
+            return;
+        }
+        UpstreamExchange ex = current;
+        if (ex != null && !ex.isFinished()) {
+            ex.abort(ResponseFlag.UC, new java.io.IOException("proxy shutting down"));
+        } else {
+            if (backoffTimer != null) {
+                backoffTimer.cancel(false);
+                backoffTimer = null;
+            }
+            fail(new LocalReplyException(503, ResponseFlag.UC, "proxy shutting down"));
+            cleanUp();
+        }
+    }
+
     private void cleanUp() {
         if (cleanedUp) {
             return;
         }
         cleanedUp = true;
+        if (onClusterClose != null) {
+            cluster.untrack(onClusterClose);
+        }
         if (routeTimer != null) {
             routeTimer.cancel(false);
         }
