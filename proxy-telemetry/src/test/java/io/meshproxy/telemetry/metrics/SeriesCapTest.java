@@ -83,7 +83,7 @@ class SeriesCapTest {
             try (RawHttp c = new RawHttp(f.proxy.listenerPort("in"))) {
                 assertEquals(200, c.send("GET /warm HTTP/1.1\r\nHost: a\r\n\r\n").read().status());
             }
-            await().atMost(Duration.ofSeconds(10)).until(() -> f.scrape().sum("istio_tcp_connections_closed_total") == 1);
+            await().atMost(Duration.ofSeconds(30)).until(() -> f.scrape().sum("istio_tcp_connections_closed_total") == 1);
             int seriesBefore = f.metrics().seriesCount();
             int metersBefore = f.metrics().registry().getMeters().size();
             long scrapedBefore = istioSeries(f.scrape());
@@ -100,8 +100,8 @@ class SeriesCapTest {
                 }
             }
             int total = 200 + 200 + 1 + 100_000 + 400;
-            await().atMost(Duration.ofSeconds(10)).until(() -> f.scrape().sum("istio_requests_total") == total);
-            await().atMost(Duration.ofSeconds(10)).until(() -> f.scrape().sum("istio_tcp_connections_closed_total") == 9);
+            await().atMost(Duration.ofSeconds(30)).until(() -> f.scrape().sum("istio_requests_total") == total);
+            await().atMost(Duration.ofSeconds(30)).until(() -> f.scrape().sum("istio_tcp_connections_closed_total") == 9);
 
             PromText after = f.scrape();
             assertEquals(seriesBefore, f.metrics().seriesCount(), "no series created by paths, hosts or clients");
@@ -127,19 +127,19 @@ class SeriesCapTest {
              MetricsFixture f = new MetricsFixture(IstioMetricsTest.config(reviews), IstioMetricsTest.telemetry(tiny))) {
             MeshClient client = f.proxy.client();
             send(client, 5, 1, "/ok/"); // 200: the first combination takes the 4 series the cap allows
-            await().atMost(Duration.ofSeconds(10)).until(() -> f.scrape().sum("istio_requests_total") == 5);
+            await().atMost(Duration.ofSeconds(30)).until(() -> f.scrape().sum("istio_requests_total") == 5);
             for (int i = 0; i < 30; i++) {
                 String path = i % 3 == 0 ? "/status/404" : i % 3 == 1 ? "/status/500" : "/none/" + i;
                 CompletableFuture<Void> done = client.execute(HttpRequest.get("svc", path))
                         .thenAccept(r -> r.body().discard());
                 done.get();
             }
-            await().atMost(Duration.ofSeconds(10)).until(() -> f.scrape().sum("meshproxy_metrics_series_dropped_total") == 30);
+            await().atMost(Duration.ofSeconds(30)).until(() -> f.scrape().sum("meshproxy_metrics_series_dropped_total") == 30);
             // a downstream connection would need 4 more series for its TCP metrics: refused and counted too
             try (RawHttp c = new RawHttp(f.proxy.listenerPort("in"))) {
                 assertEquals(200, c.send("GET /x HTTP/1.1\r\nHost: a\r\n\r\n").read().status());
             }
-            await().atMost(Duration.ofSeconds(10)).until(() -> f.scrape().sum("meshproxy_metrics_series_dropped_total") == 32);
+            await().atMost(Duration.ofSeconds(30)).until(() -> f.scrape().sum("meshproxy_metrics_series_dropped_total") == 32);
             PromText p = f.scrape();
             assertEquals(4, f.metrics().seriesCount(), "the cap");
             assertEquals(6, p.sum("istio_requests_total"), "the 200s, in-process and over the connection");
