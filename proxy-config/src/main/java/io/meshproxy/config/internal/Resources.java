@@ -31,6 +31,15 @@ final class Resources {
     /** metadata: name and namespace (the Proxy's namespace when not written). */
     record Meta(String name, String namespace, Loc loc) {}
 
+    /** A policy Istio scopes by namespace and workload selector (PeerAuthentication, Telemetry). */
+    interface Scoped {
+        Meta meta();
+
+        Map<String, String> selector();
+
+        Loc loc();
+    }
+
     /** @param identity {@code spec.identity}, its files resolved and found; null when absent (or wrong) */
     record Proxy(Meta meta, Loc kindLoc, Admin admin, List<Listener> listeners, List<DestinationPolicy> destinations,
             List<RouteRateLimit> routeRateLimits, Workload workload, TelemetrySpec telemetry, IdentityFiles identity,
@@ -46,7 +55,7 @@ final class Resources {
      * @param portModes {@code portLevelMtls}, by workload port; a null value is UNSET (the policy's own mode)
      */
     record PeerAuthentication(Meta meta, Map<String, String> selector, Str mode, Map<Integer, Str> portModes,
-            Loc loc) {}
+            Loc loc) implements Scoped {}
 
     /**
      * {@code spec.workload}: who the proxy stands in front of. A null field is not written ({@code namespace}
@@ -77,7 +86,7 @@ final class Resources {
      * @param accessLogDisabled {@code accessLogging[].disabled}; null: not set
      */
     record TelemetryResource(Meta meta, Map<String, String> selector, Double samplingPercent, Loc samplingLoc,
-            Boolean accessLogDisabled, Loc loc) {}
+            Boolean accessLogDisabled, Loc loc) implements Scoped {}
 
     /** The meshproxy extension {@code spec.destinations[]}: resilience settings for every cluster of a host. */
     record DestinationPolicy(Str host, FailureRateBreaker circuitBreaker, HealthCheck healthCheck,

@@ -242,47 +242,8 @@ public final class Translator {
                     version, w.serviceAccount() == null ? null : w.serviceAccount().value(), w.labels());
 
             // The three levels of Istio's Telemetry hierarchy, least specific first.
-            TelemetryResource[] levels = new TelemetryResource[3];
-            for (TelemetryResource t : reader.telemetries) {
-                String ns = t.meta().namespace() != null ? t.meta().namespace() : namespace;
-                String name = "Telemetry '" + t.meta().name() + "'";
-                int level;
-                if (t.selector() != null) {
-                    if (!ns.equals(wlNamespace)) {
-                        diag.warning(t.loc(), name + " selects workloads of namespace '" + ns + "'; this workload is"
-                                + " in '" + wlNamespace + "': it does not apply");
-                        continue;
-                    }
-                    if (!matches(t.selector(), labels)) {
-                        diag.warning(t.loc(), name + " selects " + new java.util.TreeMap<>(t.selector())
-                                + ", which this workload's labels " + new java.util.TreeMap<>(labels)
-                                + " do not match: it does not apply");
-                        continue;
-                    }
-                    level = 2;
-                } else if (ns.equals(ROOT_NAMESPACE)) {
-                    level = 0;
-                } else if (ns.equals(wlNamespace)) {
-                    level = 1;
-                } else {
-                    diag.warning(t.loc(), name + " applies to namespace '" + ns + "'; this workload is in '"
-                            + wlNamespace + "' (and the root namespace, for the whole mesh, is " + ROOT_NAMESPACE
-                            + "): it does not apply");
-                    continue;
-                }
-                TelemetryResource first = levels[level];
-                if (first != null) {
-                    String scope = switch (level) {
-                        case 0 -> "the whole mesh (root namespace " + ROOT_NAMESPACE + ")";
-                        case 1 -> "the whole namespace '" + ns + "'";
-                        default -> "this workload";
-                    };
-                    diag.error(t.loc(), "a second Telemetry for " + scope + ": '" + first.meta().name() + "' at "
-                            + first.loc() + " is one already; Istio would apply only the older of them, keep one");
-                    continue;
-                }
-                levels[level] = t;
-            }
+            TelemetryResource[] levels = byScope("Telemetry", reader.telemetries, new TelemetryResource[3],
+                    wlNamespace, labels);
             Double sampling = null;
             Loc samplingLoc = null;
             Boolean accessLogDisabled = null;
@@ -382,48 +343,8 @@ public final class Translator {
         private void inboundTlsModes(Resources.Proxy proxy) {
             String wlNamespace = workloadNamespace(proxy);
             Map<String, String> labels = workloadLabels(proxy);
-            PeerAuthentication[] levels = new PeerAuthentication[3];
-            for (PeerAuthentication p : reader.peerAuthentications) {
-                String ns = p.meta().namespace() != null ? p.meta().namespace() : namespace;
-                String name = "PeerAuthentication '" + p.meta().name() + "'";
-                int level;
-                if (p.selector() != null) {
-                    if (!ns.equals(wlNamespace)) {
-                        diag.warning(p.loc(), name + " selects workloads of namespace '" + ns + "'; this workload is"
-                                + " in '" + wlNamespace + "': it does not apply");
-                        continue;
-                    }
-                    if (!matches(p.selector(), labels)) {
-                        diag.warning(p.loc(), name + " selects " + new java.util.TreeMap<>(p.selector())
-                                + ", which this workload's labels " + new java.util.TreeMap<>(labels)
-                                + " do not match: it does not apply");
-                        continue;
-                    }
-                    level = 2;
-                } else if (ns.equals(ROOT_NAMESPACE)) {
-                    level = 0;
-                } else if (ns.equals(wlNamespace)) {
-                    level = 1;
-                } else {
-                    diag.warning(p.loc(), name + " applies to namespace '" + ns + "'; this workload is in '"
-                            + wlNamespace + "' (and the root namespace, for the whole mesh, is " + ROOT_NAMESPACE
-                            + "): it does not apply");
-                    continue;
-                }
-                PeerAuthentication first = levels[level];
-                if (first != null) {
-                    String scope = switch (level) {
-                        case 0 -> "the whole mesh (root namespace " + ROOT_NAMESPACE + ")";
-                        case 1 -> "the whole namespace '" + ns + "'";
-                        default -> "this workload";
-                    };
-                    diag.error(p.loc(), "a second PeerAuthentication for " + scope + ": '" + first.meta().name()
-                            + "' at " + first.loc() + " is one already; Istio would apply only the older of them,"
-                            + " keep one");
-                    continue;
-                }
-                levels[level] = p;
-            }
+            PeerAuthentication[] levels = byScope("PeerAuthentication", reader.peerAuthentications,
+                    new PeerAuthentication[3], wlNamespace, labels);
             Str workloadMode = null;
             for (PeerAuthentication p : levels) {
                 if (p != null && set(p.mode())) {
@@ -483,6 +404,57 @@ public final class Translator {
         }
 
         /** Istio's {@code selector.matchLabels}: every label written is on the workload with that value. */
+        /**
+         * Istio's three scopes of a workload policy, least specific first, into {@code levels}: [0] the root
+         * namespace without selector (the whole mesh), [1] the workload's namespace without selector, [2] the
+         * workload's namespace with a selector its labels match. A policy of another namespace, or whose selector
+         * does not match, is a warning saying why it does not apply; a second one for a scope is an error.
+         */
+        private <T extends Resources.Scoped> T[] byScope(String kind, List<T> policies, T[] levels, String wlNamespace,
+                Map<String, String> labels) {
+            for (T p : policies) {
+                String ns = p.meta().namespace() != null ? p.meta().namespace() : namespace;
+                String name = kind + " '" + p.meta().name() + "'";
+                int level;
+                if (p.selector() != null) {
+                    if (!ns.equals(wlNamespace)) {
+                        diag.warning(p.loc(), name + " selects workloads of namespace '" + ns + "'; this workload is"
+                                + " in '" + wlNamespace + "': it does not apply");
+                        continue;
+                    }
+                    if (!matches(p.selector(), labels)) {
+                        diag.warning(p.loc(), name + " selects " + new java.util.TreeMap<>(p.selector())
+                                + ", which this workload's labels " + new java.util.TreeMap<>(labels)
+                                + " do not match: it does not apply");
+                        continue;
+                    }
+                    level = 2;
+                } else if (ns.equals(ROOT_NAMESPACE)) {
+                    level = 0;
+                } else if (ns.equals(wlNamespace)) {
+                    level = 1;
+                } else {
+                    diag.warning(p.loc(), name + " applies to namespace '" + ns + "'; this workload is in '"
+                            + wlNamespace + "' (and the root namespace, for the whole mesh, is " + ROOT_NAMESPACE
+                            + "): it does not apply");
+                    continue;
+                }
+                T first = levels[level];
+                if (first != null) {
+                    String scope = switch (level) {
+                        case 0 -> "the whole mesh (root namespace " + ROOT_NAMESPACE + ")";
+                        case 1 -> "the whole namespace '" + ns + "'";
+                        default -> "this workload";
+                    };
+                    diag.error(p.loc(), "a second " + kind + " for " + scope + ": '" + first.meta().name() + "' at "
+                            + first.loc() + " is one already; Istio would apply only the older of them, keep one");
+                    continue;
+                }
+                levels[level] = p;
+            }
+            return levels;
+        }
+
         private static boolean matches(Map<String, String> selector, Map<String, String> labels) {
             for (Map.Entry<String, String> e : selector.entrySet()) {
                 if (!e.getValue().equals(labels.get(e.getKey()))) {

@@ -44,7 +44,7 @@ public final class Http1Pool implements EndpointPool {
     private final int maxRequestsPerConnection;
     private final ArrayDeque<Connection> idle = new ArrayDeque<>();
     /** Pending requests, oldest first; each holds one pending unit of {@link #resources} while here. */
-    private final ArrayDeque<UpstreamExchange> waiters = new ArrayDeque<>();
+    private final PendingRequests waiters;
     private final Runnable wake = () -> onLoop(this::onConnectionReleased);
     private final Runnable reclaimer = () -> onLoop(this::reclaimIdle);
     private int open;
@@ -67,6 +67,7 @@ public final class Http1Pool implements EndpointPool {
         this.host = host;
         this.resources = resources;
         this.stats = stats;
+        this.waiters = new PendingRequests(loop, resources, stats);
         this.idleTimeoutNanos = config.idleTimeout().toNanos();
         this.maxRequestsPerConnection = config.connectionPool().maxRequestsPerConnection();
         this.bootstrap = Transport.upstreamBootstrap(loop, config.connectTimeout(),
@@ -88,41 +89,10 @@ public final class Http1Pool implements EndpointPool {
             exchange.onAcquireFailed(null, ResponseFlag.UF);
             return;
         }
-        if (!resources.tryAcquirePending()) {
-            stats.upstreamRqPendingOverflow.increment();
-            exchange.onAcquireFailed(null, ResponseFlag.UO);
+        if (!waiters.offer(exchange)) {
             return;
         }
-        waiters.add(exchange);
-        // An exchange may end while it waits (downstream gone, timeout): give its pending unit back at once.
-        exchange.response().whenComplete((r, failure) -> {
-            if (failure != null) {
-                dropWaiter(exchange);
-            }
-        });
         connectForWaiters();
-    }
-
-    private void dropWaiter(UpstreamExchange exchange) {
-        if (!loop.inEventLoop()) {
-            onLoop(() -> dropWaiter(exchange));
-            return;
-        }
-        if (waiters.remove(exchange)) {
-            resources.releasePending();
-        }
-    }
-
-    /** The oldest pending request still waiting, its pending unit released; null if none. */
-    private UpstreamExchange pollWaiter() {
-        UpstreamExchange ex;
-        while ((ex = waiters.poll()) != null) {
-            resources.releasePending();
-            if (!ex.isFinished()) {
-                return ex;
-            }
-        }
-        return null;
     }
 
     /** Opens connections for pending requests no connection in progress will serve, within maxConnections. */
@@ -180,7 +150,7 @@ public final class Http1Pool implements EndpointPool {
             stats.upstreamCxConnectFail.increment();
             resources.releaseConnection();
             // This connection stood for one pending request: the oldest fails; the others keep their chances.
-            UpstreamExchange ex = pollWaiter();
+            UpstreamExchange ex = waiters.poll();
             if (ex != null) {
                 ex.onAcquireFailed(f.cause(), ResponseFlag.UF);
             }
@@ -202,7 +172,7 @@ public final class Http1Pool implements EndpointPool {
     /** {@code c} is free: it serves the oldest pending request, or waits idle, or closes. */
     private void offer(Connection c) {
         c.channel.config().setAutoRead(true); // a paused response may have left it off
-        UpstreamExchange ex = pollWaiter();
+        UpstreamExchange ex = waiters.poll();
         if (ex != null) {
             c.attach(ex);
             return;
@@ -244,7 +214,7 @@ public final class Http1Pool implements EndpointPool {
             c.channel.close();
         }
         UpstreamExchange ex;
-        while ((ex = pollWaiter()) != null) {
+        while ((ex = waiters.poll()) != null) {
             ex.onAcquireFailed(null, ResponseFlag.UF);
         }
     }

@@ -23,7 +23,6 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.util.ReferenceCountUtil;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
@@ -59,7 +58,7 @@ public final class Http2Pool implements EndpointPool {
     private final long streamLimit;
     private final List<Connection> connections = new ArrayList<>(2);
     /** Pending requests, oldest first; each holds one pending unit of {@link #resources} while here. */
-    private final ArrayDeque<UpstreamExchange> waiters = new ArrayDeque<>();
+    private final PendingRequests waiters;
     private final Runnable wake = () -> onLoop(this::onConnectionReleased);
     private final Runnable reclaimer = () -> onLoop(this::reclaimIdle);
     private int connecting;
@@ -81,6 +80,7 @@ public final class Http2Pool implements EndpointPool {
         this.host = host;
         this.resources = resources;
         this.stats = stats;
+        this.waiters = new PendingRequests(loop, resources, stats);
         this.idleTimeoutNanos = config.idleTimeout().toNanos();
         this.maxRequestsPerConnection = config.connectionPool().maxRequestsPerConnection();
         int streams = config.connectionPool().maxConcurrentStreams();
@@ -104,41 +104,10 @@ public final class Http2Pool implements EndpointPool {
                 return;
             }
         }
-        if (!resources.tryAcquirePending()) {
-            stats.upstreamRqPendingOverflow.increment();
-            exchange.onAcquireFailed(null, ResponseFlag.UO);
+        if (!waiters.offer(exchange)) {
             return;
         }
-        waiters.add(exchange);
-        // An exchange may end while it waits (downstream gone, timeout): give its pending unit back at once.
-        exchange.response().whenComplete((r, failure) -> {
-            if (failure != null) {
-                dropWaiter(exchange);
-            }
-        });
         dispatch();
-    }
-
-    private void dropWaiter(UpstreamExchange exchange) {
-        if (!loop.inEventLoop()) {
-            onLoop(() -> dropWaiter(exchange));
-            return;
-        }
-        if (waiters.remove(exchange)) {
-            resources.releasePending();
-        }
-    }
-
-    /** The oldest pending request still waiting, its pending unit released; null if none. */
-    private UpstreamExchange pollWaiter() {
-        UpstreamExchange ex;
-        while ((ex = waiters.poll()) != null) {
-            resources.releasePending();
-            if (!ex.isFinished()) {
-                return ex;
-            }
-        }
-        return null;
     }
 
     /** Gives pending requests the free stream capacity, oldest first, and connects for the rest. */
@@ -148,7 +117,7 @@ public final class Http2Pool implements EndpointPool {
             if (c == null) {
                 break;
             }
-            UpstreamExchange ex = pollWaiter();
+            UpstreamExchange ex = waiters.poll();
             if (ex != null) {
                 c.open(ex);
             }
@@ -251,7 +220,7 @@ public final class Http2Pool implements EndpointPool {
             return;
         }
         UpstreamExchange ex;
-        while ((ex = pollWaiter()) != null) {
+        while ((ex = waiters.poll()) != null) {
             ex.onAcquireFailed(cause, ResponseFlag.UF);
         }
     }
@@ -279,7 +248,7 @@ public final class Http2Pool implements EndpointPool {
             c.parent.close();
         }
         UpstreamExchange ex;
-        while ((ex = pollWaiter()) != null) {
+        while ((ex = waiters.poll()) != null) {
             ex.onAcquireFailed(null, ResponseFlag.UF);
         }
     }

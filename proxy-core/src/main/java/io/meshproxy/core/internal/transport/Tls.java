@@ -1,6 +1,5 @@
 package io.meshproxy.core.internal.transport;
 
-import io.netty.channel.Channel;
 import io.netty.util.AttributeKey;
 
 /** Small TLS facts of a channel, shared by the listener and the pools. */
@@ -11,9 +10,4 @@ final class Tls {
     static final AttributeKey<Boolean> SECURE = AttributeKey.valueOf("meshproxy.secure");
 
     private Tls() {}
-
-    /** The connection a request arrived on: the channel itself, or its parent for an HTTP/2 stream. */
-    static Channel connection(Channel ch) {
-        return ch.parent() != null ? ch.parent() : ch;
-    }
 }
