@@ -203,16 +203,16 @@ public class FastFailBenchmark {
                     + "upstream_rq_overflow +" + (limited.stats().upstreamRqOverflow.sum() - overflowAtStart)
                     + ", requests in flight " + limited.resources().activeRequests());
         }
-        closeQuietly(holdClient);
-        closeQuietly(directClient);
-        closeQuietly(listenerClient);
+        ProxyLatencyBenchmark.closeQuietly(holdClient);
+        ProxyLatencyBenchmark.closeQuietly(directClient);
+        ProxyLatencyBenchmark.closeQuietly(listenerClient);
         if (clientGroup != null) {
             clientGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }
-        closeQuietly(proxy);
-        closeQuietly(holder);
-        closeQuietly(failing);
-        closeQuietly(upstream);
+        ProxyLatencyBenchmark.closeQuietly(proxy);
+        ProxyLatencyBenchmark.closeQuietly(holder);
+        ProxyLatencyBenchmark.closeQuietly(failing);
+        ProxyLatencyBenchmark.closeQuietly(upstream);
     }
 
     /** Client → upstream (200). Returns the response body length. */
@@ -262,17 +262,6 @@ public class FastFailBenchmark {
                 throw new IllegalStateException(message);
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
-        }
-    }
-
-    private static void closeQuietly(AutoCloseable c) {
-        if (c == null) {
-            return;
-        }
-        try {
-            c.close();
-        } catch (Exception e) {
-            System.err.println("close " + c + ": " + e);
         }
     }
 }

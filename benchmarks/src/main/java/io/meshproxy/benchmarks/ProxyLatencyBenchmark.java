@@ -172,7 +172,8 @@ public class ProxyLatencyBenchmark {
         return r.bodyBytes();
     }
 
-    private static void closeQuietly(AutoCloseable c) {
+    /** Closes {@code c} (null allowed) and reports a failure without throwing: for tear-downs. */
+    static void closeQuietly(AutoCloseable c) {
         if (c == null) {
             return;
         }

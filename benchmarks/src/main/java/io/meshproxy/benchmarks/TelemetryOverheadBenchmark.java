@@ -158,13 +158,13 @@ public class TelemetryOverheadBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() throws Exception {
-        closeQuietly(clientOff);
-        closeQuietly(clientOn);
+        ProxyLatencyBenchmark.closeQuietly(clientOff);
+        ProxyLatencyBenchmark.closeQuietly(clientOn);
         if (clientGroup != null) {
             clientGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }
-        closeQuietly(proxyOff);
-        closeQuietly(proxyOn);
+        ProxyLatencyBenchmark.closeQuietly(proxyOff);
+        ProxyLatencyBenchmark.closeQuietly(proxyOn);
         if (telemetry != null) {
             AccessLogger logger = null;
             for (TelemetrySink s : telemetry.sinks()) {
@@ -172,7 +172,7 @@ public class TelemetryOverheadBenchmark {
                     logger = a;
                 }
             }
-            closeQuietly(telemetry); // flushes spans and log lines
+            ProxyLatencyBenchmark.closeQuietly(telemetry); // flushes spans and log lines
             if (logger != null) {
                 System.out.println("# access log: " + logger.writtenLines() + " lines written, "
                         + logger.droppedLines() + " dropped, " + Files.size(accessLog) + " bytes");
@@ -182,7 +182,7 @@ public class TelemetryOverheadBenchmark {
             zipkin.stop(0);
             System.out.println("# zipkin: " + zipkinPosts.sum() + " POSTs, " + zipkinBytes.sum() + " bytes of spans");
         }
-        closeQuietly(upstream);
+        ProxyLatencyBenchmark.closeQuietly(upstream);
         if (accessLog != null) {
             Files.deleteIfExists(accessLog);
         }
@@ -223,16 +223,5 @@ public class TelemetryOverheadBenchmark {
             throw new IllegalStateException("status " + r.status());
         }
         return r.bodyBytes();
-    }
-
-    private static void closeQuietly(AutoCloseable c) {
-        if (c == null) {
-            return;
-        }
-        try {
-            c.close();
-        } catch (Exception e) {
-            System.err.println("close " + c + ": " + e);
-        }
     }
 }
