@@ -61,6 +61,7 @@ public final class IdentityWatcher implements AutoCloseable {
     private final AtomicLong expiryWarnings = new AtomicLong();
     private volatile WorkloadIdentity current;
     private volatile ScheduledFuture<?> polling;
+    private volatile String lastRejection;
     // guarded by this
     private byte[] servingDigest;
     private byte[] lastSeenDigest;
@@ -104,6 +105,11 @@ public final class IdentityWatcher implements AutoCloseable {
     /** Changed file sets refused (each distinct broken set once, after it stayed the same for a poll). */
     public long rejected() {
         return rejected.get();
+    }
+
+    /** The file and reason of the latest rejected set ({@code FILE: reason}), or null. */
+    public String lastRejection() {
+        return lastRejection;
     }
 
     /** Expiry warnings (and errors) logged. */
@@ -158,6 +164,7 @@ public final class IdentityWatcher implements AutoCloseable {
                 } else if (!Arrays.equals(digest, reportedDigest)) {
                     reportedDigest = digest;
                     rejected.incrementAndGet();
+                    lastRejection = e.getMessage();
                     log.error("certificate rotation rejected: {}: {}; still serving {} serial {} valid until {}",
                             e.file(), e.reason(), current.spiffeId(), current.leaf().getSerialNumber().toString(16),
                             current.notAfter());

@@ -172,15 +172,29 @@ public final class MeshTransportSecurity implements TransportSecurity {
             if (w != null) {
                 b.append(",\n  \"rotations_rejected\": ").append(w.rejected())
                         .append(",\n  \"expiry_warnings\": ").append(w.expiryWarnings());
+                String last = w.lastRejection();
+                if (last != null) {
+                    b.append(",\n  \"last_rejection\": \"").append(json(last)).append('"');
+                }
             }
             b.append("\n}\n");
             return new AdminEndpoint.Response(200, "application/json", b.toString());
         };
     }
 
+    private static String json(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        for (char c : s.toCharArray()) {
+            if (c == '"' || c == '\\') b.append('\\').append(c);
+            else if (c < 0x20) b.append(String.format("\\u%04x", (int) c));
+            else b.append(c);
+        }
+        return b.toString();
+    }
+
     private static void cert(StringBuilder b, X509Certificate c) {
         b.append("\"serial_number\": \"").append(c.getSerialNumber().toString(16))
-                .append("\", \"subject\": \"").append(c.getSubjectX500Principal().getName().replace("\"", "\\\""))
+                .append("\", \"subject\": \"").append(json(c.getSubjectX500Principal().getName()))
                 .append("\", \"valid_from\": \"").append(c.getNotBefore().toInstant())
                 .append("\", \"expiration_time\": \"").append(c.getNotAfter().toInstant()).append('"');
     }
