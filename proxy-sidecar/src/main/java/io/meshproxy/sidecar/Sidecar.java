@@ -79,6 +79,11 @@ public final class Sidecar implements AutoCloseable {
     /**
      * The workload's mTLS from {@code spec.identity} (BoringSSL, its SPIFFE certificate, session tickets whose keys
      * rotate on a daemon thread), or null without one. A broken identity fails the start with the file and reason.
+     * The identity files are watched on the same daemon thread ({@link io.meshproxy.tls.IdentityWatcher}, every
+     * second): a valid new certificate is used by the next handshakes, without a restart; a broken one is logged
+     * (ERROR, the file and why) and the current certificate keeps serving; a WARN comes when the serving
+     * certificate has less than a fifth of its lifetime left. The files of SIMPLE and MUTUAL DestinationRules are
+     * read now, not on the first request.
      */
     private static io.meshproxy.tls.MeshTransportSecurity transportSecurity(LoadedConfig loaded,
             java.util.List<AutoCloseable> cleanup) {
@@ -86,28 +91,34 @@ public final class Sidecar implements AutoCloseable {
         if (files == null) {
             return null;
         }
-        io.meshproxy.tls.WorkloadIdentity identity;
+        io.meshproxy.tls.IdentityWatcher watcher;
         try {
-            identity = io.meshproxy.tls.WorkloadIdentity.load(files.certificateChain(), files.privateKey(),
-                    files.trustBundle(), files.trustDomain());
+            watcher = io.meshproxy.tls.IdentityWatcher.builder(files.certificateChain(), files.privateKey(),
+                    files.trustBundle(), files.trustDomain()).build();
         } catch (Exception e) {
             throw new IllegalStateException("spec.identity: " + e.getMessage(), e);
         }
-        java.util.concurrent.ScheduledExecutorService ticketKeys =
+        io.meshproxy.tls.WorkloadIdentity identity = watcher.current();
+        java.util.concurrent.ScheduledExecutorService tlsThread =
                 java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-                    Thread t = new Thread(r, "meshproxy-tls-ticket-keys");
+                    Thread t = new Thread(r, "meshproxy-tls");
                     t.setDaemon(true);
                     return t;
                 });
         io.meshproxy.tls.MeshTransportSecurity security = new io.meshproxy.tls.MeshTransportSecurity(identity,
-                io.meshproxy.tls.TlsOptions.defaults()).start(ticketKeys);
+                io.meshproxy.tls.TlsOptions.defaults()).start(tlsThread).watch(watcher, tlsThread);
         cleanup.add(() -> {
             security.close();
-            ticketKeys.shutdownNow();
+            tlsThread.shutdownNow();
         });
-        LOG.info("mTLS identity {} (trust domain {}), certificate valid until {}, provider {}",
-                identity.spiffeId(), files.trustDomain(), identity.notAfter(),
-                io.meshproxy.tls.TlsContexts.availableProvider());
+        LOG.info("mTLS identity {} (trust domain {}), certificate serial {} valid until {}, provider {}; watching {}, "
+                + "{} and {} for rotation", identity.spiffeId(), files.trustDomain(),
+                identity.leaf().getSerialNumber().toString(16), identity.notAfter(),
+                io.meshproxy.tls.TlsContexts.availableProvider(), files.certificateChain(), files.privateKey(),
+                files.trustBundle());
+        if (loaded.config().clusters() != null) {
+            security.prepare(loaded.config().clusters());
+        }
         return security;
     }
 
@@ -189,6 +200,7 @@ public final class Sidecar implements AutoCloseable {
             io.meshproxy.tls.MeshTransportSecurity security = transportSecurity(loaded, tlsCleanup);
             if (security != null) {
                 b.transportSecurity(security);
+                b.adminEndpoint("/certs", security.certsEndpoint());
             }
             telemetry.adminEndpoints().forEach(b::adminEndpoint);
             mesh = b.build().start();
