@@ -34,7 +34,7 @@ class ConfigFilesJarIT {
         Path certs = io.meshproxy.tls.DevCa.create("cluster.local").workload("default", "bookinfo-reviews").issue()
                 .writeTo(dir);
         return DemoMesh.fill(DemoMesh.template(), java.util.Map.of("ADMIN_PORT", 0, "OUTBOUND_PORT", 0,
-                "INBOUND_PORT", 0, "REVIEWS_V1_PORT", 19081, "REVIEWS_V2_PORT", 19082, "CERT_DIR", certs))
+                "INBOUND_PORT", 19080, "REVIEWS_V1_PORT", 19081, "REVIEWS_V2_PORT", 19082, "CERT_DIR", certs))
                 .replace("- {destination: {host: reviews, subset: v2}, weight: 10}",
                         "- {destination: {host: reviews, subst: v2}, weight: 10}");
     }
