@@ -70,6 +70,14 @@ final class RunEnvironment {
                 "- load average (1/5/15 min): " + loadAtStart + " at start, " + loadAverage() + " at end");
     }
 
+    /**
+     * Prints {@link #describe} with the load average now, for the header and footer of a JMH results file:
+     * {@code java -cp benchmarks/target/benchmarks.jar io.meshproxy.benchmarks.RunEnvironment}.
+     */
+    public static void main(String[] args) {
+        describe(loadAverage()).forEach(System.out::println);
+    }
+
     /** Writes {@code text} to {@code file}, creating its directory. */
     static void write(Path file, String text) throws IOException {
         Path parent = file.toAbsolutePath().getParent();
