@@ -54,8 +54,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *       the same two with no TLS (cluster without {@code tls}, inbound listener DISABLE).</li>
  * </ul>
  * One benchmark call sends one request on every connection and waits for all the responses (a closed loop with
- * {@link #connections} requests in flight); the auxiliary counter {@code requests} is requests per second. Set-up
- * checks that the mTLS paths really did their handshakes (and the plaintext ones none), so a misconfiguration
+ * {@link #connections} requests in flight); the auxiliary counter {@code requests} is requests per second, and
+ * {@code cpuUsPerRequest} the CPU time of the whole JVM per request (which a busy machine inflates much less than
+ * it deflates requests/s). Set-up checks that the mTLS paths really did their handshakes (and the plaintext ones none), so a misconfiguration
  * cannot compare plaintext with plaintext.
  *
  * <p>Threads: the benchmark thread, one client event loop, one event loop per meshproxy and one upstream event
@@ -99,6 +100,40 @@ public class MtlsThroughputBenchmark {
     @AuxCounters(AuxCounters.Type.OPERATIONS)
     public static class Requests {
         public long requests;
+    }
+
+    /**
+     * CPU time of the whole JVM (client, meshproxies, upstream: everything the request touches) per request, in
+     * microseconds: a figure a machine busy with other work inflates much less than requests/s. JMH adds up
+     * {@code EVENTS} counters over the measurement iterations, so each iteration reports its figure divided by
+     * the number of iterations: the table shows the mean.
+     */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.EVENTS)
+    public static class Cpu {
+        private static final com.sun.management.OperatingSystemMXBean OS =
+                (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        long requests;
+        long start;
+        long cpuNanos;
+        int iterations = 1;
+
+        @Setup(Level.Iteration)
+        public void reset(org.openjdk.jmh.infra.IterationParams iteration) {
+            requests = 0;
+            cpuNanos = 0;
+            start = OS.getProcessCpuTime();
+            iterations = Math.max(1, iteration.getCount());
+        }
+
+        void add(int n) {
+            requests += n;
+            cpuNanos = OS.getProcessCpuTime() - start;
+        }
+
+        public double cpuUsPerRequest() {
+            return requests == 0 ? 0 : cpuNanos / 1000.0 / requests / iterations;
+        }
     }
 
     @Setup(Level.Trial)
@@ -154,7 +189,7 @@ public class MtlsThroughputBenchmark {
         }
         // Fail the trial at once if a path is not what it claims to be.
         for (int i = 0; i < 4; i++) {
-            allConnectionsOnce(new Requests());
+            allConnectionsOnce(new Requests(), new Cpu());
         }
         HandshakeStats.Snapshot in = inboundSecurity.serverStats().snapshot();
         if (mtls ? in.succeeded() < 1 : in.succeeded() != 0) {
@@ -200,7 +235,7 @@ public class MtlsThroughputBenchmark {
 
     /** One GET on every connection, all in flight together; returns when every response is in. */
     @Benchmark
-    public int allConnectionsOnce(Requests requests) throws Exception {
+    public int allConnectionsOnce(Requests requests, Cpu cpu) throws Exception {
         for (int i = 0; i < clients.length; i++) {
             inFlight[i] = clients[i].get(PATH);
         }
@@ -214,6 +249,7 @@ public class MtlsThroughputBenchmark {
             bytes += r.bodyBytes();
         }
         requests.requests += clients.length;
+        cpu.add(clients.length);
         return bytes;
     }
 }
