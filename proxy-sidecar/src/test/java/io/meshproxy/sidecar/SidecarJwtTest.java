@@ -90,7 +90,17 @@ class SidecarJwtTest {
                   admin: {address: 127.0.0.1, port: 0}
                   listeners:
                   - {name: inbound, address: 127.0.0.1, port: 0, direction: INBOUND, forwardTo: "127.0.0.1:%d"}
+                  - {name: outbound, address: 127.0.0.1, port: 0, direction: OUTBOUND}
                   workload: {name: api, app: api}
+                ---
+                apiVersion: networking.istio.io/v1
+                kind: ServiceEntry
+                metadata: {name: backend}
+                spec:
+                  hosts: [backend]
+                  ports: [{number: 80, name: http, protocol: HTTP}]
+                  resolution: STATIC
+                  endpoints: [{address: 127.0.0.1, ports: {http: %d}}]
                 ---
                 apiVersion: security.istio.io/v1
                 kind: RequestAuthentication
@@ -136,7 +146,7 @@ class SidecarJwtTest {
                   - when:
                     - key: request.auth.principal
                       values: ["https://auth.company.com/mallory"]
-                """.formatted(app.port(), remoteIssuer, remoteIssuer));
+                """.formatted(app.port(), app.port(), remoteIssuer, remoteIssuer));
         return Sidecar.start(List.of(dir.resolve("proxy.yaml")), 1);
     }
 
@@ -188,7 +198,12 @@ class SidecarJwtTest {
             assertEquals(200, remote.status(), remote.text());
             assertTrue(jwksFetches.get() >= 1);
 
-            assertEquals(4, app.requestsReceived());
+            try (RawHttp c = new RawHttp(s.mesh().listenerPort("outbound"))) {
+                RawHttp.Response out = c.send("GET /api/items HTTP/1.1\r\nHost: backend\r\n\r\n").read();
+                assertEquals(200, out.status(), "OUTBOUND requests are not checked: " + out.text());
+            }
+
+            assertEquals(5, app.requestsReceived());
             String stats;
             try (RawHttp admin = new RawHttp(s.mesh().adminPort())) {
                 stats = admin.send("GET /stats HTTP/1.1\r\nHost: admin\r\n\r\n").read().text();
