@@ -111,6 +111,73 @@ class AuthorizationTranslationTest {
 
     // ---------------------------------------------------------------- values
 
+    /** The other reference document's policies (002), verbatim: deny-all, user-service-access, jwt-validation. */
+    static final String REFERENCE_002 = """
+            # Deny-all default policy
+            apiVersion: security.istio.io/v1beta1
+            kind: AuthorizationPolicy
+            metadata:
+              name: deny-all
+              namespace: production
+            spec: {}  # Empty spec denies all requests
+
+            ---
+            # Allow specific service communication
+            apiVersion: security.istio.io/v1beta1
+            kind: AuthorizationPolicy
+            metadata:
+              name: user-service-access
+              namespace: production
+            spec:
+              selector:
+                matchLabels:
+                  app: user-service
+              rules:
+              - from:
+                - source:
+                    principals: ["cluster.local/ns/production/sa/api-gateway"]
+                - source:
+                    principals: ["cluster.local/ns/production/sa/order-service"]
+              - to:
+                - operation:
+                    methods: ["GET", "POST"]
+                    paths: ["/users/*", "/profile/*"]
+
+            ---
+            # JWT validation for external traffic
+            apiVersion: security.istio.io/v1beta1
+            kind: RequestAuthentication
+            metadata:
+              name: jwt-validation
+              namespace: production
+            spec:
+              selector:
+                matchLabels:
+                  app: api-gateway
+              jwtRules:
+              - issuer: "https://auth.company.com"
+                jwksUri: "https://auth.company.com/.well-known/jwks.json"
+                audiences: ["api.company.com"]
+            """;
+
+    @Test
+    void theOtherReferencePoliciesAreTranslatedAsWrittenPitfallIncluded() throws Exception {
+        LoadedConfig c = load(PROXY, REFERENCE_002);
+        InboundSecurity s = c.inboundSecurity();
+        assertEquals(List.of("deny-all", "user-service-access"),
+                s.policies().stream().map(AuthorizationPolicy::name).toList());
+        assertEquals(List.of(), s.jwtRules(), "jwt-validation selects app: api-gateway, not this workload");
+        assertTrue(c.warnings().stream().anyMatch(w -> w.toString().contains(
+                "RequestAuthentication 'jwt-validation' selects {app=api-gateway}")), c.warnings().toString());
+        AuthorizationEngine engine = AuthorizationEngine.of(s.policies());
+        assertTrue(engine.check(request("cluster.local/ns/production/sa/api-gateway", "DELETE", "/anything"))
+                .allowed(), "the first rule has only 'from': any operation of those callers");
+        // The second rule has only 'to' (it is a second list entry, not the first rule's 'to'): anyone, even
+        // without mTLS, may GET /users/*. Translated as Istio reads it.
+        assertTrue(engine.check(request(null, "GET", "/users/1")).allowed());
+        assertFalse(engine.check(request(null, "DELETE", "/users/1")).allowed());
+    }
+
     @Test
     void theReferencePoliciesBecomeDenyAllAndTheAllowRuleAsWritten() throws Exception {
         InboundSecurity s = load(PROXY, REFERENCE).inboundSecurity();
