@@ -46,6 +46,8 @@ public final class Sidecar implements AutoCloseable {
     private final Telemetry telemetry;
     /** The workload's mTLS (its ticket-key rotation), or a no-op without {@code spec.identity}. */
     private final AutoCloseable tls;
+    /** AuthorizationPolicies and RequestAuthentications on the INBOUND listeners; swapped on reload. */
+    private final InboundAuthorization authorization;
     private final ConfigWatcher watcher;
     private final List<AutoCloseable> closeAfter;
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -55,16 +57,19 @@ public final class Sidecar implements AutoCloseable {
         this.mesh = started.mesh();
         this.telemetry = started.telemetry();
         this.tls = started.tls();
+        this.authorization = started.authorization();
         this.watcher = watcher;
         this.closeAfter = List.copyOf(closeAfter);
     }
 
     /** A running proxy and the telemetry it reports to. */
-    private record Started(MeshProxy mesh, Telemetry telemetry, AutoCloseable tls) {
+    private record Started(MeshProxy mesh, Telemetry telemetry, AutoCloseable tls,
+            InboundAuthorization authorization) {
         void close() {
             mesh.close();
             telemetry.close();
             closeQuietly(tls);
+            authorization.close();
         }
     }
 
@@ -155,10 +160,12 @@ public final class Sidecar implements AutoCloseable {
         loaded.warnings().forEach(w -> LOG.warn("{}", w));
         Started started = startMesh(loaded, concurrency);
         MeshProxy mesh = started.mesh();
+        InboundAuthorization authorization = started.authorization();
         TelemetryConfig running = started.telemetry().config();
         ConfigWatcher watcher;
         try {
             watcher = ConfigWatcher.start(paths, loaded.version(), fieldValidation, loaded.warnings(), next -> {
+                authorization.update(next);
                 mesh.update(next.config(), next.version());
                 logListeners(mesh, next);
                 if (!next.telemetry().equals(running)) {
@@ -192,6 +199,7 @@ public final class Sidecar implements AutoCloseable {
         Telemetry telemetry = Telemetry.create(loaded.telemetry(), null);
         java.util.List<AutoCloseable> tlsCleanup = new java.util.ArrayList<>(1);
         AutoCloseable tls = () -> tlsCleanup.forEach(Sidecar::closeQuietly);
+        InboundAuthorization authorization = new InboundAuthorization();
         MeshProxy mesh;
         try {
             // The files' version from the first request on: /config_dump never shows "0".
@@ -203,17 +211,20 @@ public final class Sidecar implements AutoCloseable {
                 b.adminEndpoint("/certs", security.certsEndpoint());
             }
             telemetry.adminEndpoints().forEach(b::adminEndpoint);
+            b.filter(authorization.update(loaded));
             mesh = b.build().start();
         } catch (RuntimeException e) {
             telemetry.close();
             closeQuietly(tls);
+            authorization.close();
             throw e;
         }
+        authorization.bindStats(telemetry);
         telemetry.bindClusters(mesh::clusters);
         LOG.info("configuration {} loaded from {}", loaded.version(), loaded.sources());
         logListeners(mesh, loaded);
         LOG.info("{}", describe(telemetry.config()));
-        return new Started(mesh, telemetry, tls);
+        return new Started(mesh, telemetry, tls, authorization);
     }
 
     /**
@@ -323,6 +334,7 @@ public final class Sidecar implements AutoCloseable {
             // After the proxy: the last requests' events are in; the exporters flush what they hold.
             telemetry.close();
             closeQuietly(tls);
+            authorization.close();
             List<AutoCloseable> after = new ArrayList<>(closeAfter);
             for (AutoCloseable c : after) {
                 try {

@@ -431,6 +431,9 @@ public final class IstioMetrics implements TelemetrySink {
             String labels = labels(meter.getId());
             if (meter instanceof Counter c) {
                 lines.add(base + "_total" + labels + ": " + number(c.count()));
+            } else if (meter instanceof io.micrometer.core.instrument.FunctionCounter c) {
+                // counts kept elsewhere and read here (the sidecar's rbac and jwt_authn counters)
+                lines.add(base + "_total" + labels + ": " + number(c.count()));
             } else if (meter instanceof DistributionSummary d) {
                 lines.add(base + "_count" + labels + ": " + d.count());
                 lines.add(base + "_sum" + labels + ": " + number(d.totalAmount()));
