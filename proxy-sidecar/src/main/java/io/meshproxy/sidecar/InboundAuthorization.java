@@ -75,12 +75,42 @@ final class InboundAuthorization implements HttpFilter, AutoCloseable {
         });
     }
 
+    /**
+     * The checks of {@code loaded}, built but not in force yet: {@link #install} puts them in force, or
+     * {@link #discard} drops them (a reload that failed after them). Throws when a check cannot be built.
+     */
+    final class Prepared {
+        private final Snapshot snapshot;
+        private final LoadedConfig loaded;
+
+        private Prepared(Snapshot snapshot, LoadedConfig loaded) {
+            this.snapshot = snapshot;
+            this.loaded = loaded;
+        }
+    }
+
+    Prepared prepare(LoadedConfig loaded) {
+        return new Prepared(build(loaded.inboundSecurity(), loaded.listeners()), loaded);
+    }
+
+    /** Drops checks that were prepared and never installed (their key sets stop refreshing). */
+    void discard(Prepared prepared) {
+        prepared.snapshot.keySets().forEach(InboundAuthorization::closeQuietly);
+    }
+
     /** Builds the checks of {@code loaded} and swaps them in; the previous snapshot's key sets are closed. */
-    synchronized InboundAuthorization update(LoadedConfig loaded) {
+    InboundAuthorization update(LoadedConfig loaded) {
+        return install(prepare(loaded));
+    }
+
+    /** Puts prepared checks in force; the previous snapshot's key sets are closed. */
+    synchronized InboundAuthorization install(Prepared prepared) {
+        Snapshot next = prepared.snapshot;
         if (closed) {
+            discard(prepared);
             return this;
         }
-        Snapshot next = build(loaded.inboundSecurity(), loaded.listeners());
+        LoadedConfig loaded = prepared.loaded;
         Snapshot previous = snapshot;
         snapshot = next;
         previous.keySets().forEach(InboundAuthorization::closeQuietly);

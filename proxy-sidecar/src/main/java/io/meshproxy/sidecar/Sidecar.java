@@ -64,7 +64,7 @@ public final class Sidecar implements AutoCloseable {
 
     /** A running proxy and the telemetry it reports to. */
     private record Started(MeshProxy mesh, Telemetry telemetry, AutoCloseable tls,
-            InboundAuthorization authorization) {
+            io.meshproxy.tls.MeshTransportSecurity security, InboundAuthorization authorization) {
         void close() {
             mesh.close();
             telemetry.close();
@@ -165,8 +165,20 @@ public final class Sidecar implements AutoCloseable {
         ConfigWatcher watcher;
         try {
             watcher = ConfigWatcher.start(paths, loaded.version(), fieldValidation, loaded.warnings(), next -> {
-                authorization.update(next);
-                mesh.update(next.config(), next.version());
+                // Everything that can refuse the new configuration runs before anything of it is in force: the
+                // authorization checks are built, the upstream TLS files read (off the event loops), the routes
+                // swapped, and only then the checks installed; a failure leaves the previous configuration whole.
+                InboundAuthorization.Prepared checks = authorization.prepare(next);
+                try {
+                    if (started.security() != null) {
+                        started.security().prepare(next.config().clusters());
+                    }
+                    mesh.update(next.config(), next.version());
+                } catch (RuntimeException e) {
+                    authorization.discard(checks);
+                    throw e;
+                }
+                authorization.install(checks);
                 logListeners(mesh, next);
                 if (!next.telemetry().equals(running)) {
                     LOG.warn("configuration {} changes telemetry settings (spec.workload, spec.telemetry, Telemetry"
@@ -201,11 +213,12 @@ public final class Sidecar implements AutoCloseable {
         AutoCloseable tls = () -> tlsCleanup.forEach(Sidecar::closeQuietly);
         InboundAuthorization authorization = new InboundAuthorization();
         MeshProxy mesh;
+        io.meshproxy.tls.MeshTransportSecurity security;
         try {
             // The files' version from the first request on: /config_dump never shows "0".
             MeshProxy.Builder b = MeshProxy.builder().config(loaded.config()).version(loaded.version())
                     .eventLoopThreads(concurrency).eventListener(telemetry.listener());
-            io.meshproxy.tls.MeshTransportSecurity security = transportSecurity(loaded, tlsCleanup);
+            security = transportSecurity(loaded, tlsCleanup);
             if (security != null) {
                 b.transportSecurity(security);
                 b.adminEndpoint("/certs", security.certsEndpoint());
@@ -224,7 +237,7 @@ public final class Sidecar implements AutoCloseable {
         LOG.info("configuration {} loaded from {}", loaded.version(), loaded.sources());
         logListeners(mesh, loaded);
         LOG.info("{}", describe(telemetry.config()));
-        return new Started(mesh, telemetry, tls, authorization);
+        return new Started(mesh, telemetry, tls, security, authorization);
     }
 
     /**
