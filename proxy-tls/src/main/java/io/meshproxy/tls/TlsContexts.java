@@ -9,6 +9,7 @@ import io.netty.handler.codec.http2.Http2SecurityUtil;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.OpenSslContextOption;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
@@ -96,6 +97,9 @@ public final class TlsContexts {
 
     static SslContextBuilder common(SslContextBuilder b, javax.net.ssl.TrustManager trust, TlsOptions options,
             TlsProvider provider) {
+        if (provider == TlsProvider.OPENSSL) {
+            b.option(OpenSslContextOption.GROUPS, options.groups().toArray(new String[0]));
+        }
         return b.sslProvider(provider == TlsProvider.OPENSSL ? SslProvider.OPENSSL : SslProvider.JDK)
                 .trustManager(trust)
                 .protocols(options.protocols())
