@@ -243,8 +243,10 @@ public final class Translator {
             Map<String, String> labels = workloadLabels(proxy);
             String app = labels.get("app");
             String version = labels.get("version");
+            // the trust domain of spec.identity makes the workload's own SPIFFE ID (its principal in the metrics)
             WorkloadInfo workload = new WorkloadInfo(w.name() == null ? null : w.name().value(), wlNamespace, app,
-                    version, w.serviceAccount() == null ? null : w.serviceAccount().value(), w.labels());
+                    version, w.serviceAccount() == null ? null : w.serviceAccount().value(), w.labels(),
+                    proxy.identity() == null ? null : proxy.identity().trustDomain());
 
             // The three levels of Istio's Telemetry hierarchy, least specific first.
             TelemetryResource[] levels = byScope("Telemetry", reader.telemetries, new TelemetryResource[3],

@@ -156,6 +156,7 @@ public final class ListenerServer {
                     return;
                 }
                 if (!done.isSuccess()) {
+                    runtime.events().onTlsHandshakeFailed(runtime.name(), System.nanoTime() - started);
                     ctx.close();
                     return;
                 }
