@@ -214,6 +214,11 @@ public class MtlsThroughputBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() {
+        if (inboundSecurity != null) {
+            // Handshakes over the whole trial: a count that grows with the requests means connections are not reused.
+            System.out.println("# " + path + " at the end: inbound handshakes " + inboundSecurity.serverStats().snapshot()
+                    + (outboundSecurity == null ? "" : ", outbound handshakes " + outboundSecurity.clientStats().snapshot()));
+        }
         if (clients != null) {
             for (KeepAliveClient c : clients) {
                 ProxyLatencyBenchmark.closeQuietly(c);
