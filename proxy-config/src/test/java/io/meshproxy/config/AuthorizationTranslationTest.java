@@ -466,6 +466,60 @@ class AuthorizationTranslationTest {
     }
 
     @Test
+    void endpointServiceAccountsAreAcceptedIdentitiesOfIstioMutualOnly() throws Exception {
+        for (String f : List.of("chain.pem", "key.pem", "root.pem")) {
+            Files.writeString(dir.resolve(f), "not parsed here\n");
+        }
+        String proxy = PROXY + "  identity: {certificateChain: chain.pem, privateKey: key.pem, trustBundle: root.pem,"
+                + " trustDomain: prod.example.com}\n";
+        String entry = """
+                apiVersion: networking.istio.io/v1
+                kind: ServiceEntry
+                metadata: {name: ratings, namespace: production}
+                spec:
+                  hosts: [ratings.production.svc.cluster.local]
+                  ports: [{number: 9080, name: http, protocol: HTTP}]
+                  resolution: STATIC
+                  endpoints:
+                  - {address: 127.0.0.1, serviceAccount: ratings}
+                  - {address: 127.0.0.2, serviceAccount: ratings}
+                  - {address: 127.0.0.3, serviceAccount: ratings-canary}
+                  subjectAltNames: ["spiffe://prod.example.com/ns/production/sa/legacy"]
+                ---
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: ratings, namespace: production}
+                spec:
+                  host: ratings.production.svc.cluster.local
+                  trafficPolicy: {tls: {mode: %s}}
+                """;
+        ClusterConfig mutual = cluster(load(proxy, entry.formatted("ISTIO_MUTUAL")),
+                "outbound|9080||ratings.production.svc.cluster.local");
+        assertEquals(List.of("spiffe://prod.example.com/ns/production/sa/legacy",
+                "spiffe://prod.example.com/ns/production/sa/ratings",
+                "spiffe://prod.example.com/ns/production/sa/ratings-canary"), mutual.tls().subjectAltNames());
+        // SIMPLE verifies the server's own certificate, not a mesh identity: only the written subjectAltNames
+        ClusterConfig simple = cluster(load(proxy, entry.formatted("SIMPLE")),
+                "outbound|9080||ratings.production.svc.cluster.local");
+        assertEquals(List.of("spiffe://prod.example.com/ns/production/sa/legacy"), simple.tls().subjectAltNames());
+    }
+
+    @Test
+    void aServiceAccountIsANameNotAPath() {
+        assertEquals(List.of("policy1.yaml:8:52: 'serviceAccount' must be a service account name (no '/'), was"
+                + " 'ns/production/sa/ratings'"), errors(PROXY, """
+                apiVersion: networking.istio.io/v1
+                kind: ServiceEntry
+                metadata: {name: ratings, namespace: production}
+                spec:
+                  hosts: [ratings]
+                  ports: [{number: 9080, name: http, protocol: HTTP}]
+                  resolution: STATIC
+                  endpoints: [{address: 127.0.0.1, serviceAccount: ns/production/sa/ratings}]
+                """));
+    }
+
+    @Test
     void anEmptySubjectAltNameIsAnError() {
         assertEquals(List.of("policy1.yaml:8:21: an entry of 'subjectAltNames' must not be empty"), errors(PROXY, """
                 apiVersion: networking.istio.io/v1

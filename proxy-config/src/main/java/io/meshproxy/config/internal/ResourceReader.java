@@ -98,7 +98,6 @@ final class ResourceReader {
     static final List<String> OTHER_ISTIO_KINDS = List.of("Gateway", "Sidecar", "WorkloadEntry", "WorkloadGroup",
             "EnvoyFilter", "ProxyConfig", "WasmPlugin");
 
-    static final String MTLS = "comes with mTLS";
 
     private final Diagnostics diag;
     final List<Resources.Proxy> proxies = new ArrayList<>();
@@ -639,6 +638,7 @@ final class ResourceReader {
                     + "meshproxy has no original destination to forward to; use STATIC or DNS");
         }
         List<Endpoint> endpoints = new ArrayList<>();
+        java.util.Set<String> serviceAccounts = new java.util.LinkedHashSet<>();
         for (Obj e : spec.objs("endpoints", "address", "ports", "labels", "network", "locality", "weight",
                 "serviceAccount")) {
             Str address = e.requiredStr("address");
@@ -657,7 +657,15 @@ final class ResourceReader {
             Int weight = e.integer("weight", 1, io.meshproxy.core.config.EndpointConfig.MAX_WEIGHT);
             e.str("network");
             e.str("locality");
-            e.unsupported("serviceAccount", MTLS);
+            Str serviceAccount = e.str("serviceAccount");
+            if (serviceAccount != null) {
+                if (serviceAccount.value().isBlank() || serviceAccount.value().contains("/")) {
+                    diag.error(serviceAccount.loc(), "'serviceAccount' must be a service account name (no '/'), was '"
+                            + serviceAccount.value() + "'");
+                } else {
+                    serviceAccounts.add(serviceAccount.value());
+                }
+            }
             if (address != null) {
                 endpoints.add(new Endpoint(address, epPorts, labels, weight == null ? 1 : weight.value(), e.loc()));
             }
@@ -674,7 +682,7 @@ final class ResourceReader {
             }
         }
         serviceEntries.add(new ServiceEntry(meta, hosts, ports, resolution == null ? null : resolution.value(),
-                spec.valueLoc("resolution"), endpoints, sans, r.loc()));
+                spec.valueLoc("resolution"), endpoints, sans, List.copyOf(serviceAccounts), r.loc()));
     }
 
     static boolean isIp(String s) {

@@ -120,9 +120,11 @@ final class Resources {
     /**
      * @param subjectAltNames Istio's {@code subjectAltNames}: the identities its hosts' servers must present, used
      *     by the clusters whose DestinationRule {@code tls} names none
+     * @param serviceAccounts the endpoints' {@code serviceAccount}s: with ISTIO_MUTUAL their SPIFFE IDs are accepted
+     *     server identities too, as istiod adds them
      */
     record ServiceEntry(Meta meta, List<Str> hosts, List<Port> ports, String resolution, Loc resolutionLoc,
-            List<Endpoint> endpoints, List<String> subjectAltNames, Loc loc) {}
+            List<Endpoint> endpoints, List<String> subjectAltNames, List<String> serviceAccounts, Loc loc) {}
 
     record Port(int number, Str name, UpstreamProtocol protocol, Integer targetPort, Loc loc) {
         /** The port endpoints listen on unless an endpoint says otherwise: the target port, else the port. */

@@ -150,6 +150,8 @@ public final class Translator {
         /** The Proxy's {@code localRateLimits[]}: per VirtualService, by http route name (null: all its routes). */
         private final Map<VirtualService, Map<String, LocalRateLimit>> routeLimits = new HashMap<>();
         private final List<ClusterConfig> clusters = new ArrayList<>();
+        /** The trust domain of the Proxy's {@code spec.identity}, or null without one. */
+        private String trustDomain;
         /** The mTLS mode of each INBOUND listener, by listener name, from the PeerAuthentications that apply. */
         private final Map<String, DownstreamTlsMode> inboundModes = new HashMap<>();
         /** spec.workload, spec.telemetry and the Telemetry resources that apply, merged. */
@@ -206,6 +208,25 @@ public final class Translator {
             return build(proxy.kindLoc(), b::build);
         }
 
+        /**
+         * The server identities a ServiceEntry accepts: its {@code subjectAltNames}, and with ISTIO_MUTUAL the SPIFFE
+         * ID of each endpoint's {@code serviceAccount} in the ServiceEntry's namespace and the workload's trust domain.
+         */
+        private List<String> entrySubjectAltNames(ServiceEntry entry, UpstreamTls.Mode mode) {
+            if (mode != UpstreamTls.Mode.ISTIO_MUTUAL || entry.serviceAccounts().isEmpty() || trustDomain == null) {
+                return entry.subjectAltNames();
+            }
+            List<String> sans = new ArrayList<>(entry.subjectAltNames());
+            String ns = entry.meta().namespace() != null ? entry.meta().namespace() : namespace;
+            for (String sa : entry.serviceAccounts()) {
+                String id = "spiffe://" + trustDomain + "/ns/" + ns + "/sa/" + sa;
+                if (!sans.contains(id)) {
+                    sans.add(id);
+                }
+            }
+            return sans;
+        }
+
         // ------------------------------------------------------------ Proxy
 
         private Resources.Proxy proxy() {
@@ -224,6 +245,7 @@ public final class Translator {
             if (first.meta().namespace() != null) {
                 namespace = first.meta().namespace();
             }
+            trustDomain = first.identity() == null ? null : first.identity().trustDomain();
             return first;
         }
 
@@ -1018,10 +1040,11 @@ public final class Translator {
             b.circuitBreakers(cb);
             if (tls != null && tls.value() != null) {
                 UpstreamTls t = tls.value();
-                if (t.subjectAltNames().isEmpty() && !s.entry().subjectAltNames().isEmpty()) {
-                    // Istio: the ServiceEntry's subjectAltNames verify its servers when the DestinationRule's tls
-                    // names none.
-                    t = new UpstreamTls(t.mode(), t.sni(), s.entry().subjectAltNames(), t.caCertificates(),
+                List<String> entrySans = entrySubjectAltNames(s.entry(), t.mode());
+                if (t.subjectAltNames().isEmpty() && !entrySans.isEmpty()) {
+                    // Istio: the ServiceEntry's subjectAltNames (and, for ISTIO_MUTUAL, its endpoints' service
+                    // accounts) verify its servers when the DestinationRule's tls names none.
+                    t = new UpstreamTls(t.mode(), t.sni(), entrySans, t.caCertificates(),
                             t.clientCertificate(), t.privateKey());
                 }
                 if (t.mode() == UpstreamTls.Mode.ISTIO_MUTUAL && t.sni() == null) {
