@@ -26,7 +26,7 @@ public final class LocalReplies {
      * trailers-only form, as Envoy sends its local replies to gRPC clients: HTTP 200, {@code content-type:
      * application/grpc}, {@code grpc-status} from the HTTP status by gRPC's mapping (400 INTERNAL, 401
      * UNAUTHENTICATED, 403 PERMISSION_DENIED, 404 UNIMPLEMENTED, 429/502/503/504 UNAVAILABLE, others UNKNOWN) except
-     * that a timeout ({@code UT}) is DEADLINE_EXCEEDED, as Envoy answers since 1.38 (a client must not retry an
+     * that a timeout ({@code UT}) is DEADLINE_EXCEEDED, as Envoy answers since envoyproxy/envoy#44479 (a client must not retry an
      * expired deadline), and {@code grpc-message} the details.
      */
     public static HttpResponse toResponse(RequestContext ctx, Throwable failure, boolean grpc) {
