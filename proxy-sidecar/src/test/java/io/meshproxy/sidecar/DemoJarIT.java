@@ -98,7 +98,8 @@ class DemoJarIT {
                     + " version v1\\); metrics on \\(at most 10000 series\\); tracing off; access logs off"), START);
             jar.awaitLine(l -> l.matches(iso + "INFO Sidecar - configuration [0-9a-f]{12} loaded from \\[embedded:demo\\.yaml]"), START);
             jar.awaitLine(l -> l.matches(iso + "INFO Sidecar - mTLS identity " + Pattern.quote(principal)
-                    + " \\(trust domain cluster\\.local\\), certificate valid until .*"), START);
+                    + " \\(trust domain cluster\\.local\\), certificate serial [0-9a-f]+ valid until .*; watching .*"
+                    + " for rotation"), START);
             String certDir = jar.output().lines().filter(l -> l.contains("certificate, key and trust bundle in "))
                     .findFirst().orElseThrow().replaceAll(".* in (.*) \\(deleted at exit\\)$", "$1");
             assertTrue(Files.isRegularFile(Path.of(certDir, "cert-chain.pem")), certDir);
