@@ -75,8 +75,8 @@ import java.util.stream.Stream;
  *     [--payload 1024] [--admin-port P] [--outbound-port P] [--out benchmarks/results/sidecar-footprint.md]</pre>
  */
 public final class SidecarFootprint {
-    static final String AUTHORITY = "reviews";
-    static final String PATH = "/reviews";
+    public static final String AUTHORITY = "reviews";
+    public static final String PATH = "/reviews";
     static final String UPSTREAM_NAME = "footprint-upstream";
 
     private SidecarFootprint() {}
@@ -451,7 +451,7 @@ public final class SidecarFootprint {
         }
     }
 
-    static String proxyYaml(int adminPort, int outboundPort) {
+    public static String proxyYaml(int adminPort, int outboundPort) {
         return """
                 apiVersion: meshproxy.io/v1alpha1
                 kind: Proxy
@@ -463,7 +463,7 @@ public final class SidecarFootprint {
                 """.formatted(adminPort, outboundPort);
     }
 
-    static String serviceEntryYaml(int upstreamPort) {
+    public static String serviceEntryYaml(int upstreamPort) {
         return """
                 apiVersion: networking.istio.io/v1
                 kind: ServiceEntry
