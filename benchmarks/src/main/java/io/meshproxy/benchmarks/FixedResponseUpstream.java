@@ -78,8 +78,10 @@ public final class FixedResponseUpstream implements AutoCloseable {
 
     private final EventLoopGroup group;
     private final Channel serverChannel;
-    /** Never released: every response sends a duplicate of it. */
+    /** Never released while serving: every response sends a duplicate of it. */
     private final ByteBuf body;
+    /** The buffer under {@link #body}, released once at {@link #close()}. */
+    private final ByteBuf bodyStorage;
 
     /** Starts the server on 127.0.0.1 on an ephemeral port; every response carries {@code responseBytes} bytes. */
     public FixedResponseUpstream(int responseBytes) throws InterruptedException {
@@ -120,7 +122,8 @@ public final class FixedResponseUpstream implements AutoCloseable {
         this.holdPath = holdPath;
         byte[] bytes = new byte[responseBytes];
         Arrays.fill(bytes, (byte) 'x');
-        this.body = Unpooled.unreleasableBuffer(Unpooled.directBuffer(responseBytes).writeBytes(bytes));
+        this.bodyStorage = Unpooled.directBuffer(responseBytes).writeBytes(bytes);
+        this.body = Unpooled.unreleasableBuffer(bodyStorage);
         this.group = LoopbackTransport.newGroup(1, "bench-upstream");
         try {
             this.serverChannel = new ServerBootstrap()
@@ -148,6 +151,7 @@ public final class FixedResponseUpstream implements AutoCloseable {
                     .bind("127.0.0.1", 0).sync().channel();
         } catch (InterruptedException | RuntimeException e) {
             group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            bodyStorage.release();
             throw e;
         }
     }
@@ -158,7 +162,7 @@ public final class FixedResponseUpstream implements AutoCloseable {
     }
 
     /** Requests received so far, answered or held. */
-    long requestsReceived() {
+    public long requestsReceived() {
         return received.sum();
     }
 
@@ -193,6 +197,7 @@ public final class FixedResponseUpstream implements AutoCloseable {
     public void close() {
         serverChannel.close().syncUninterruptibly();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        bodyStorage.release(); // the loop has stopped: no response can still be writing it
     }
 
     private final class Responder extends SimpleChannelInboundHandler<FullHttpRequest> {

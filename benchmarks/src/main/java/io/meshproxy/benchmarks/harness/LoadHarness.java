@@ -174,6 +174,7 @@ public final class LoadHarness {
             """;
 
     public static void main(String[] args) throws Exception {
+        System.setProperty("java.awt.headless", "true"); // the plot is drawn off-screen
         Options o;
         try {
             o = Options.parse(args);

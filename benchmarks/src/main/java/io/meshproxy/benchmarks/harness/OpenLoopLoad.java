@@ -229,6 +229,8 @@ public final class OpenLoopLoad {
         private boolean finished;
         /** The next send waits for a response to free a place. */
         private boolean blocked;
+        /** A send is scheduled on a timer and has not run yet. */
+        private boolean timerPending;
         private int inFlight;
         private long sent;
         private long ok;
@@ -274,6 +276,7 @@ public final class OpenLoopLoad {
             long intended = schedule.intended(i);
             long delay = intended - System.nanoTime();
             if (delay > 0) {
+                timerPending = true;
                 connection.eventLoop().schedule(() -> send(intended), delay, TimeUnit.NANOSECONDS);
             } else {
                 send(intended);
@@ -281,6 +284,7 @@ public final class OpenLoopLoad {
         }
 
         private void send(long intended) {
+            timerPending = false;
             if (stopped) {
                 finish();
                 return;
@@ -318,7 +322,7 @@ public final class OpenLoopLoad {
             if (blocked) {
                 blocked = false;
                 scheduleNext();
-            } else if (inFlight == 0 && (next >= total || stopped || !connection.isOpen())) {
+            } else if (inFlight == 0 && !timerPending && (next >= total || stopped || !connection.isOpen())) {
                 finish();
             }
         }

@@ -482,7 +482,7 @@ public abstract class Scenario implements AutoCloseable {
             Files.writeString(dir.resolve("haproxy.cfg"), """
                     global
                       nbthread %d
-                      maxconn 10000
+                      maxconn 4096
                       pidfile %s/haproxy.pid
                     defaults
                       mode http
