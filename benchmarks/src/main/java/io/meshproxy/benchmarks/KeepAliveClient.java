@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
@@ -49,6 +50,14 @@ public final class KeepAliveClient implements AutoCloseable {
 
     /** Connects to {@code 127.0.0.1:port} on one of {@code group}'s loops; {@code authority} goes in {@code Host}. */
     public KeepAliveClient(EventLoopGroup group, int port, String authority) throws InterruptedException {
+        this(group, port, authority, null);
+    }
+
+    /**
+     * As {@link #KeepAliveClient(EventLoopGroup, int, String)}, over TLS when {@code tls} is not null (a client
+     * context; its handler goes first in the pipeline, and requests wait in it until the handshake is done).
+     */
+    public KeepAliveClient(EventLoopGroup group, int port, String authority, SslContext tls) throws InterruptedException {
         this.authority = authority;
         this.channel = new Bootstrap()
                 .group(group)
@@ -57,6 +66,9 @@ public final class KeepAliveClient implements AutoCloseable {
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (tls != null) {
+                            ch.pipeline().addLast(tls.newHandler(ch.alloc(), "127.0.0.1", port));
+                        }
                         ch.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(MAX_RESPONSE_BYTES),
                                 new ResponseHandler());
                     }

@@ -70,6 +70,16 @@ public final class RunEnvironment {
                 "- load average (1/5/15 min): " + loadAtStart + " at start, " + loadAverage() + " at end");
     }
 
+    /**
+     * Prints {@link #describe}'s date, machine and JVM, and the load average now, for the header and footer of a JMH results file:
+     * {@code java -cp benchmarks/target/benchmarks.jar io.meshproxy.benchmarks.RunEnvironment}.
+     */
+    public static void main(String[] args) {
+        List<String> lines = describe(loadAverage());
+        lines.subList(0, lines.size() - 1).forEach(System.out::println);
+        System.out.println("- load average (1/5/15 min): " + loadAverage());
+    }
+
     /** Writes {@code text} to {@code file}, creating its directory. */
     public static void write(Path file, String text) throws IOException {
         Path parent = file.toAbsolutePath().getParent();

@@ -65,7 +65,7 @@ public final class ConfigLoader {
             names.add(s.name());
         }
         return new LoadedConfig(r.config(), version(sources), names, r.listeners(), r.warnings(), r.telemetry(),
-                r.identity());
+                r.identity(), r.inboundSecurity());
     }
 
     /** Every error in the given files and directories, sorted by place; empty when they are valid. */

@@ -22,14 +22,25 @@ import java.util.List;
  * @param identity the Proxy's {@code spec.identity}: the workload certificate, key and trust bundle files for
  *     proxy-tls, and the trust domain; null when not written: INBOUND listeners then stay plaintext, and a
  *     PeerAuthentication asking for PERMISSIVE or STRICT, or a DestinationRule for ISTIO_MUTUAL, is an error
+ * @param inboundSecurity the AuthorizationPolicies and RequestAuthentication {@code jwtRules} that apply to the
+ *     workload, for requests on its INBOUND listeners; {@link InboundSecurity#NONE} when none apply. Swapped in
+ *     on every reload
  */
 public record LoadedConfig(ProxyConfig config, String version, List<String> sources, List<ListenerRole> listeners,
-        List<ConfigError> warnings, TelemetryConfig telemetry, IdentityFiles identity) {
+        List<ConfigError> warnings, TelemetryConfig telemetry, IdentityFiles identity,
+        InboundSecurity inboundSecurity) {
     public LoadedConfig {
         sources = List.copyOf(sources);
         listeners = List.copyOf(listeners);
         warnings = warnings == null ? List.of() : List.copyOf(warnings);
         telemetry = telemetry == null ? TelemetryConfig.DEFAULT : telemetry;
+        inboundSecurity = inboundSecurity == null ? InboundSecurity.NONE : inboundSecurity;
+    }
+
+    /** Without authorization policies or JWT rules. */
+    public LoadedConfig(ProxyConfig config, String version, List<String> sources, List<ListenerRole> listeners,
+            List<ConfigError> warnings, TelemetryConfig telemetry, IdentityFiles identity) {
+        this(config, version, sources, listeners, warnings, telemetry, identity, InboundSecurity.NONE);
     }
 
     /** Without a workload identity. */

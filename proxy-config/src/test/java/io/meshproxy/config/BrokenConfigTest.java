@@ -319,12 +319,10 @@ class BrokenConfigTest {
     }
 
     @Test
-    void authorizationKindsParseButAreNotSupportedYet() {
+    void authorizationKindsAreCheckedFieldByField() {
         assertEquals(List.of(
-                "case.yaml:2:7: AuthorizationPolicy is not supported yet (comes with authorization)",
                 "case.yaml:5:11: 'action' must be one of ALLOW, DENY, AUDIT, CUSTOM, was 'DENNY' (did you mean"
                         + " 'DENY'?)",
-                "case.yaml:8:7: RequestAuthentication is not supported yet (comes with authorization)",
                 "case.yaml:12:5: missing required field 'issuer' in an entry of 'jwtRules'"), errors("""
                 apiVersion: security.istio.io/v1
                 kind: AuthorizationPolicy

@@ -121,11 +121,14 @@ class PeerAuthenticationTest {
                 """.formatted(dir.resolve("certs/chain.pem"))));
         assertEquals(new IdentityFiles(dir.resolve("certs/chain.pem"), dir.resolve("certs/key.pem"),
                 dir.resolve("certs/root.pem"), "prod.example.com"), c.identity());
+        assertEquals("prod.example.com", c.telemetry().workload().trustDomain(),
+                "the workload's own SPIFFE ID in the metrics is in the identity's trust domain");
     }
 
     @Test
     void withoutIdentityThereIsNone() throws Exception {
         assertNull(load(proxy("")).identity());
+        assertEquals("cluster.local", load(proxy("")).telemetry().workload().trustDomain());
     }
 
     @Test

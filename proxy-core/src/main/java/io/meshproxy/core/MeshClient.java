@@ -80,6 +80,7 @@ public final class MeshClient {
         String method = request.method();
         String authority = request.authority();
         String path = request.path();
+        boolean grpc = LocalReplies.isGrpc(request.headers().get("content-type"));
         java.util.concurrent.CompletionStage<HttpResponse> stage;
         try {
             stage = listener.service().serve(ctx, request);
@@ -87,7 +88,7 @@ public final class MeshClient {
             stage = CompletableFuture.failedFuture(t);
         }
         stage.whenComplete((response, err) -> {
-            HttpResponse r = err == null ? response : LocalReplies.toResponse(ctx, err);
+            HttpResponse r = err == null ? response : LocalReplies.toResponse(ctx, err, grpc);
             int status = r.status();
             if (ctx.events() != io.meshproxy.core.filter.RequestEventListener.NONE) {
                 ctx.events().onResponseHeaders(ctx, r);

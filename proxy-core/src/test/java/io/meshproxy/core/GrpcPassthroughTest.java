@@ -409,6 +409,9 @@ class GrpcPassthroughTest {
                         () -> ClientCalls.blockingUnaryCall(ch, UNARY, CallOptions.DEFAULT, utf8("x")));
                 // UNAVAILABLE is what gRPC clients retry on; the proxy's 503 must map to it.
                 assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), e.toString());
+                // ... in gRPC's own form, as Envoy answers, so the client sees why rather than "HTTP status code 503"
+                assertTrue(e.getStatus().getDescription() != null
+                        && e.getStatus().getDescription().contains("upstream"), e.toString());
             } finally {
                 ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             }

@@ -115,8 +115,11 @@ public final class Main implements Callable<Integer> {
             description = {"Starts the embedded demo mesh (the default command).", "",
                     "Two versions of a 'reviews' service in this process, and the proxy in front of them from",
                     "the embedded demo.yaml (Istio ServiceEntry, DestinationRule, VirtualService): 'canary: true'",
-                    "goes to v2, the rest is split 90/10; the inbound listener forwards to v1. Sends some",
-                    "traffic, prints where it landed, serves until interrupted (SIGTERM or Ctrl-C drains)."})
+                    "goes to v2, the rest is split 90/10. v1 sits behind the proxy's own inbound listener, reached",
+                    "over mTLS (ISTIO_MUTUAL, a development CA's certificate made at start in a temporary",
+                    "directory deleted at exit) and STRICT by a PeerAuthentication: v1 shows the caller's SPIFFE",
+                    "identity. Sends some traffic, prints where it landed, serves until interrupted (SIGTERM or",
+                    "Ctrl-C drains)."})
     static final class Demo implements Callable<Integer> {
         @Mixin
         DemoOptions demo;
@@ -167,24 +170,32 @@ public final class Main implements Callable<Integer> {
                     DemoMesh.RESOURCE);
             out.printf("  outbound listener 127.0.0.1:%d  Host: reviews -> 'canary: true' to v2, the rest 90/10 v1/v2%n",
                     outbound);
-            out.printf("  inbound listener  127.0.0.1:%d  everything -> reviews v1 (127.0.0.1:%d)%n", inbound,
-                    demo.servicePort("v1"));
+            out.printf("  inbound listener  127.0.0.1:%d  mTLS STRICT (PeerAuthentication), everything -> reviews v1"
+                    + " (127.0.0.1:%d)%n", inbound, demo.servicePort("v1"));
             out.printf("  admin API         127.0.0.1:%d%n", admin);
+            out.printf("  mTLS identity     %s (trust domain %s), from a development CA made at start;%n",
+                    demo.spiffeId(), DemoMesh.TRUST_DOMAIN);
+            out.printf("                    certificate, key and trust bundle in %s (deleted at exit)%n",
+                    demo.certificateDirectory());
+            out.printf("  reviews v1 is reached over ISTIO_MUTUAL (DestinationRule) through the inbound listener;"
+                    + " v2 in plaintext%n");
             out.flush();
             Map<String, Integer> split = DemoMesh.traffic(mesh.client("outbound"), 100, false);
             Map<String, Integer> canary = DemoMesh.traffic(mesh.client("outbound"), 10, true);
             out.println("100 requests to reviews (90/10 split): " + split);
             out.println("10 requests with canary: true:         " + canary);
+            String peer = demo.lastPeer("v1");
+            out.println("reviews v1 saw its caller over mTLS as: " + (peer == null ? "(no request reached v1)" : peer));
             out.flush();
             if (once) {
                 demo.close();
                 return 0;
             }
             out.printf("%nTry:%n"
-                    + "  curl -s -H 'Host: reviews' http://127.0.0.1:%1$d/reviews/1%n"
+                    + "  curl -s -H 'Host: reviews' http://127.0.0.1:%1$d/reviews/1  # v1 answers \"peer\":\"spiffe://...\"%n"
                     + "  curl -s -H 'Host: reviews' -H 'canary: true' http://127.0.0.1:%1$d/reviews/1%n"
                     + "  curl -s --http2-prior-knowledge -H 'Host: reviews' http://127.0.0.1:%1$d/reviews/1%n"
-                    + "  curl -s http://127.0.0.1:%2$d/reviews/1%n"
+                    + "  curl -sS http://127.0.0.1:%2$d/reviews/1  # plaintext to the inbound listener: refused by STRICT%n"
                     + "  curl -s -H 'Host: reviews' 'http://127.0.0.1:%1$d/reviews/1?delay_ms=3000' &  # then Ctrl-C: it still completes%n"
                     + "  curl -s http://127.0.0.1:%3$d/stats/prometheus | grep istio_requests_total%n"
                     + "  curl -s http://127.0.0.1:%3$d/clusters%n"

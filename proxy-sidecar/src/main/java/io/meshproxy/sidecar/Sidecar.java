@@ -46,6 +46,8 @@ public final class Sidecar implements AutoCloseable {
     private final Telemetry telemetry;
     /** The workload's mTLS (its ticket-key rotation), or a no-op without {@code spec.identity}. */
     private final AutoCloseable tls;
+    /** AuthorizationPolicies and RequestAuthentications on the INBOUND listeners; swapped on reload. */
+    private final InboundAuthorization authorization;
     private final ConfigWatcher watcher;
     private final List<AutoCloseable> closeAfter;
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -55,16 +57,19 @@ public final class Sidecar implements AutoCloseable {
         this.mesh = started.mesh();
         this.telemetry = started.telemetry();
         this.tls = started.tls();
+        this.authorization = started.authorization();
         this.watcher = watcher;
         this.closeAfter = List.copyOf(closeAfter);
     }
 
     /** A running proxy and the telemetry it reports to. */
-    private record Started(MeshProxy mesh, Telemetry telemetry, AutoCloseable tls) {
+    private record Started(MeshProxy mesh, Telemetry telemetry, AutoCloseable tls,
+            io.meshproxy.tls.MeshTransportSecurity security, InboundAuthorization authorization) {
         void close() {
             mesh.close();
             telemetry.close();
             closeQuietly(tls);
+            authorization.close();
         }
     }
 
@@ -79,6 +84,11 @@ public final class Sidecar implements AutoCloseable {
     /**
      * The workload's mTLS from {@code spec.identity} (BoringSSL, its SPIFFE certificate, session tickets whose keys
      * rotate on a daemon thread), or null without one. A broken identity fails the start with the file and reason.
+     * The identity files are watched on the same daemon thread ({@link io.meshproxy.tls.IdentityWatcher}, every
+     * second): a valid new certificate is used by the next handshakes, without a restart; a broken one is logged
+     * (ERROR, the file and why) and the current certificate keeps serving; a WARN comes when the serving
+     * certificate has less than a fifth of its lifetime left. The files of SIMPLE and MUTUAL DestinationRules are
+     * read now, not on the first request.
      */
     private static io.meshproxy.tls.MeshTransportSecurity transportSecurity(LoadedConfig loaded,
             java.util.List<AutoCloseable> cleanup) {
@@ -86,28 +96,34 @@ public final class Sidecar implements AutoCloseable {
         if (files == null) {
             return null;
         }
-        io.meshproxy.tls.WorkloadIdentity identity;
+        io.meshproxy.tls.IdentityWatcher watcher;
         try {
-            identity = io.meshproxy.tls.WorkloadIdentity.load(files.certificateChain(), files.privateKey(),
-                    files.trustBundle(), files.trustDomain());
+            watcher = io.meshproxy.tls.IdentityWatcher.builder(files.certificateChain(), files.privateKey(),
+                    files.trustBundle(), files.trustDomain()).build();
         } catch (Exception e) {
             throw new IllegalStateException("spec.identity: " + e.getMessage(), e);
         }
-        java.util.concurrent.ScheduledExecutorService ticketKeys =
+        io.meshproxy.tls.WorkloadIdentity identity = watcher.current();
+        java.util.concurrent.ScheduledExecutorService tlsThread =
                 java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-                    Thread t = new Thread(r, "meshproxy-tls-ticket-keys");
+                    Thread t = new Thread(r, "meshproxy-tls");
                     t.setDaemon(true);
                     return t;
                 });
         io.meshproxy.tls.MeshTransportSecurity security = new io.meshproxy.tls.MeshTransportSecurity(identity,
-                io.meshproxy.tls.TlsOptions.defaults()).start(ticketKeys);
+                io.meshproxy.tls.TlsOptions.defaults()).start(tlsThread).watch(watcher, tlsThread);
         cleanup.add(() -> {
             security.close();
-            ticketKeys.shutdownNow();
+            tlsThread.shutdownNow();
         });
-        LOG.info("mTLS identity {} (trust domain {}), certificate valid until {}, provider {}",
-                identity.spiffeId(), files.trustDomain(), identity.notAfter(),
-                io.meshproxy.tls.TlsContexts.availableProvider());
+        LOG.info("mTLS identity {} (trust domain {}), certificate serial {} valid until {}, provider {}; watching {}, "
+                + "{} and {} for rotation", identity.spiffeId(), files.trustDomain(),
+                identity.leaf().getSerialNumber().toString(16), identity.notAfter(),
+                io.meshproxy.tls.TlsContexts.availableProvider(), files.certificateChain(), files.privateKey(),
+                files.trustBundle());
+        if (loaded.config().clusters() != null) {
+            security.prepare(loaded.config().clusters());
+        }
         return security;
     }
 
@@ -144,11 +160,25 @@ public final class Sidecar implements AutoCloseable {
         loaded.warnings().forEach(w -> LOG.warn("{}", w));
         Started started = startMesh(loaded, concurrency);
         MeshProxy mesh = started.mesh();
+        InboundAuthorization authorization = started.authorization();
         TelemetryConfig running = started.telemetry().config();
         ConfigWatcher watcher;
         try {
             watcher = ConfigWatcher.start(paths, loaded.version(), fieldValidation, loaded.warnings(), next -> {
-                mesh.update(next.config(), next.version());
+                // Everything that can refuse the new configuration runs before anything of it is in force: the
+                // authorization checks are built, the upstream TLS files read (off the event loops), the routes
+                // swapped, and only then the checks installed; a failure leaves the previous configuration whole.
+                InboundAuthorization.Prepared checks = authorization.prepare(next);
+                try {
+                    if (started.security() != null) {
+                        started.security().prepare(next.config().clusters());
+                    }
+                    mesh.update(next.config(), next.version());
+                } catch (RuntimeException e) {
+                    authorization.discard(checks);
+                    throw e;
+                }
+                authorization.install(checks);
                 logListeners(mesh, next);
                 if (!next.telemetry().equals(running)) {
                     LOG.warn("configuration {} changes telemetry settings (spec.workload, spec.telemetry, Telemetry"
@@ -181,27 +211,33 @@ public final class Sidecar implements AutoCloseable {
         Telemetry telemetry = Telemetry.create(loaded.telemetry(), null);
         java.util.List<AutoCloseable> tlsCleanup = new java.util.ArrayList<>(1);
         AutoCloseable tls = () -> tlsCleanup.forEach(Sidecar::closeQuietly);
+        InboundAuthorization authorization = new InboundAuthorization();
         MeshProxy mesh;
+        io.meshproxy.tls.MeshTransportSecurity security;
         try {
             // The files' version from the first request on: /config_dump never shows "0".
             MeshProxy.Builder b = MeshProxy.builder().config(loaded.config()).version(loaded.version())
                     .eventLoopThreads(concurrency).eventListener(telemetry.listener());
-            io.meshproxy.tls.MeshTransportSecurity security = transportSecurity(loaded, tlsCleanup);
+            security = transportSecurity(loaded, tlsCleanup);
             if (security != null) {
                 b.transportSecurity(security);
+                b.adminEndpoint("/certs", security.certsEndpoint());
             }
             telemetry.adminEndpoints().forEach(b::adminEndpoint);
+            b.filter(authorization.update(loaded));
             mesh = b.build().start();
         } catch (RuntimeException e) {
             telemetry.close();
             closeQuietly(tls);
+            authorization.close();
             throw e;
         }
+        authorization.bindStats(telemetry);
         telemetry.bindClusters(mesh::clusters);
         LOG.info("configuration {} loaded from {}", loaded.version(), loaded.sources());
         logListeners(mesh, loaded);
         LOG.info("{}", describe(telemetry.config()));
-        return new Started(mesh, telemetry, tls);
+        return new Started(mesh, telemetry, tls, security, authorization);
     }
 
     /**
@@ -311,6 +347,7 @@ public final class Sidecar implements AutoCloseable {
             // After the proxy: the last requests' events are in; the exporters flush what they hold.
             telemetry.close();
             closeQuietly(tls);
+            authorization.close();
             List<AutoCloseable> after = new ArrayList<>(closeAfter);
             for (AutoCloseable c : after) {
                 try {

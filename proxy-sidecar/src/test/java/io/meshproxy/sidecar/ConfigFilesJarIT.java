@@ -26,10 +26,15 @@ import org.junit.jupiter.api.io.TempDir;
 class ConfigFilesJarIT {
     private static final Duration EXIT = Duration.ofSeconds(60);
 
-    /** The demo's Istio YAML with a typo: {@code subst} for {@code subset} in a route destination. */
-    private static String brokenYaml() {
+    /**
+     * The demo's Istio YAML with a typo: {@code subst} for {@code subset} in a route destination; its
+     * {@code spec.identity} names a workload certificate issued into {@code dir}.
+     */
+    private static String brokenYaml(Path dir) throws Exception {
+        Path certs = io.meshproxy.tls.DevCa.create("cluster.local").workload("default", "bookinfo-reviews").issue()
+                .writeTo(dir);
         return DemoMesh.fill(DemoMesh.template(), java.util.Map.of("ADMIN_PORT", 0, "OUTBOUND_PORT", 0,
-                "INBOUND_PORT", 0, "REVIEWS_V1_PORT", 19081, "REVIEWS_V2_PORT", 19082))
+                "INBOUND_PORT", 19080, "REVIEWS_V1_PORT", 19081, "REVIEWS_V2_PORT", 19082, "CERT_DIR", certs))
                 .replace("- {destination: {host: reviews, subset: v2}, weight: 10}",
                         "- {destination: {host: reviews, subst: v2}, weight: 10}");
     }
@@ -52,7 +57,7 @@ class ConfigFilesJarIT {
     @Test
     void validateReportsEveryErrorWithItsPlaceAndExits1(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("mesh.yaml");
-        String text = brokenYaml();
+        String text = brokenYaml(dir);
         Files.writeString(file, text);
         try (JarProcess jar = JarProcess.start("validate", "-c", file.toString())) {
             assertEquals(1, jar.awaitExit(EXIT), jar.output());
@@ -65,7 +70,7 @@ class ConfigFilesJarIT {
     @Test
     void validateSaysOkAndExits0OnAValidFile(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("mesh.yaml");
-        Files.writeString(file, brokenYaml().replace("subst: v2", "subset: v2"));
+        Files.writeString(file, brokenYaml(dir).replace("subst: v2", "subset: v2"));
         try (JarProcess jar = JarProcess.start("validate", "-c", file.toString())) {
             assertEquals(0, jar.awaitExit(EXIT), jar.output());
             assertEquals(1, jar.stdout().size(), jar.output());
@@ -78,7 +83,7 @@ class ConfigFilesJarIT {
     @Test
     void runRefusesInvalidFilesWithTheSameLinesOnStderr(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("mesh.yaml");
-        String text = brokenYaml();
+        String text = brokenYaml(dir);
         Files.writeString(file, text);
         try (JarProcess jar = JarProcess.start("run", "-c", file.toString())) {
             assertEquals(1, jar.awaitExit(EXIT), jar.output());

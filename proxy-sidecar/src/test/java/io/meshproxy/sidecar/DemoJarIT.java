@@ -3,6 +3,7 @@ package io.meshproxy.sidecar;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.meshproxy.core.testing.H2cClient;
@@ -13,16 +14,20 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
  * The packaged jar, {@code java -jar meshproxy.jar} in demo mode, in its own JVM: it comes up ready, routes
- * real HTTP/1.1 and h2c traffic by Host on the outbound listener, forwards on the inbound one, and on SIGTERM
- * lets a request in flight finish, refuses new connections, logs its drain and exits.
+ * real HTTP/1.1 and h2c traffic by Host on the outbound listener, reaches v1 over mTLS through its STRICT inbound
+ * listener (v1 shows the caller's SPIFFE identity; plaintext to that listener gets nothing), prints the identity and
+ * where its certificates are, and on SIGTERM lets a request in flight finish, refuses new connections, logs its
+ * drain, deletes the certificates and exits.
  */
 class DemoJarIT {
     /** SIGTERM: the JVM exits with 128 + 15 once its shutdown hooks have run. */
@@ -59,13 +64,27 @@ class DemoJarIT {
                 assertEquals(200, h2.get("reviews", "/reviews/5").get(10, TimeUnit.SECONDS).status());
             }
 
-            // Inbound: everything to v1, whatever the host.
-            HttpResponse<String> in = get(inbound, "/reviews/6", null, "true");
-            assertEquals(200, in.statusCode(), in.body());
-            assertEquals("reviews-v1", in.headers().firstValue("x-served-by").orElse(null));
+            // v1 is reached over mTLS through the inbound listener, and shows who called it.
+            String principal = "spiffe://cluster.local/ns/default/sa/bookinfo-reviews";
+            String[] fromV1 = new String[1];
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                HttpResponse<String> r = get(outbound, "/reviews/6", "reviews", null);
+                if (r.statusCode() == 200 && r.body().contains("\"version\":\"v1\"")) {
+                    fromV1[0] = r.body();
+                }
+                return fromV1[0] != null;
+            });
+            assertTrue(fromV1[0].contains("\"peer\":\"" + principal + "\""), fromV1[0]);
+            // Inbound: STRICT, so a plaintext client gets no answer (curl: "Empty reply from server").
+            assertThrows(IOException.class, () -> get(inbound, "/reviews/6", null, "true"));
 
             // What the user reads: the demo traffic, the curl commands with the real ports, the start-up log.
             jar.awaitLine(l -> l.startsWith("10 requests with canary: true:") && l.endsWith("{reviews-v2=10}"), START);
+            jar.awaitLine(l -> l.equals("reviews v1 saw its caller over mTLS as: " + principal), START);
+            jar.awaitLine(l -> l.matches("  mTLS identity     " + Pattern.quote(principal) + " \\(trust domain cluster\\.local\\).*"),
+                    START);
+            jar.awaitLine(l -> l.equals("  curl -sS http://127.0.0.1:" + inbound
+                    + "/reviews/1  # plaintext to the inbound listener: refused by STRICT"), START);
             jar.awaitLine(l -> l.equals("  curl -s -H 'Host: reviews' -H 'canary: true' http://127.0.0.1:" + outbound
                     + "/reviews/1"), START);
             jar.awaitLine(l -> l.equals("  curl -s http://127.0.0.1:" + admin
@@ -78,6 +97,11 @@ class DemoJarIT {
             jar.awaitLine(l -> l.matches(iso + "INFO Sidecar - telemetry: workload reviews-v1\\.default \\(app reviews,"
                     + " version v1\\); metrics on \\(at most 10000 series\\); tracing off; access logs off"), START);
             jar.awaitLine(l -> l.matches(iso + "INFO Sidecar - configuration [0-9a-f]{12} loaded from \\[embedded:demo\\.yaml]"), START);
+            jar.awaitLine(l -> l.matches(iso + "INFO Sidecar - mTLS identity " + Pattern.quote(principal)
+                    + " \\(trust domain cluster\\.local\\), certificate valid until .*"), START);
+            String certDir = jar.output().lines().filter(l -> l.contains("certificate, key and trust bundle in "))
+                    .findFirst().orElseThrow().replaceAll(".* in (.*) \\(deleted at exit\\)$", "$1");
+            assertTrue(Files.isRegularFile(Path.of(certDir, "cert-chain.pem")), certDir);
 
             // Let the paranoid leak detector see every buffer so far: collect it, then allocate again.
             gc(jar.pid());
@@ -106,6 +130,7 @@ class DemoJarIT {
             assertTrue(out.lines().anyMatch(l -> l.matches(iso + "INFO Sidecar - stopped")), out);
             assertFalse(out.contains("LEAK:"), "Netty buffer leak in the jar:\n" + out);
             assertFalse(out.contains("Exception"), out);
+            assertFalse(Files.exists(Path.of(certDir)), "the demo's certificates are deleted at exit: " + certDir);
         }
     }
 

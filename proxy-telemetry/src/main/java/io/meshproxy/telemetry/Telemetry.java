@@ -193,5 +193,19 @@ public final class Telemetry implements AutoCloseable {
                 s.onConnectionClose(listenerName, remote, local, bytesReceived, bytesSent);
             }
         }
+
+        @Override
+        public void onTlsHandshake(String listenerName, boolean resumed, long durationNanos, String peerPrincipal) {
+            for (TelemetrySink s : sinkArray) {
+                s.onTlsHandshake(listenerName, resumed, durationNanos, peerPrincipal);
+            }
+        }
+
+        @Override
+        public void onTlsHandshakeFailed(String listenerName, long durationNanos) {
+            for (TelemetrySink s : sinkArray) {
+                s.onTlsHandshakeFailed(listenerName, durationNanos);
+            }
+        }
     }
 }

@@ -27,6 +27,12 @@ public interface TelemetrySink extends AutoCloseable {
     default void onConnectionClose(String listenerName, InetSocketAddress remote, InetSocketAddress local,
             long bytesReceived, long bytesSent) {}
 
+    /** A downstream TLS handshake on {@code listenerName} finished; {@code peerPrincipal} Istio's form or null. */
+    default void onTlsHandshake(String listenerName, boolean resumed, long durationNanos, String peerPrincipal) {}
+
+    /** A downstream TLS handshake on {@code listenerName} failed. */
+    default void onTlsHandshakeFailed(String listenerName, long durationNanos) {}
+
     /** Flushes what is queued (bounded) and stops background work. */
     @Override
     default void close() {}

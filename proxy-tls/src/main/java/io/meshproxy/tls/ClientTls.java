@@ -1,6 +1,8 @@
 package io.meshproxy.tls;
 
 import io.meshproxy.tls.internal.HandshakeObserver;
+import io.meshproxy.tls.internal.RotatingKeyManager;
+import io.meshproxy.tls.internal.RotatingTrustManager;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
@@ -20,15 +22,39 @@ import io.netty.handler.ssl.SslHandler;
 public final class ClientTls {
     private final SslContext context;
     private final TlsProvider provider;
-    private final WorkloadIdentity identity;
     private final TlsOptions options;
+    private final RotatingKeyManager keys;
+    private final RotatingTrustManager trust;
     private final HandshakeStats stats = new HandshakeStats();
+    private volatile WorkloadIdentity identity;
 
-    ClientTls(SslContext context, TlsProvider provider, WorkloadIdentity identity, TlsOptions options) {
+    ClientTls(SslContext context, TlsProvider provider, WorkloadIdentity identity, TlsOptions options,
+            RotatingKeyManager keys, RotatingTrustManager trust) {
         this.context = context;
         this.provider = provider;
         this.identity = identity;
         this.options = options;
+        this.keys = keys;
+        this.trust = trust;
+    }
+
+    /**
+     * Certificate rotation: full handshakes from now on present {@code next}'s chain and verify servers against its
+     * trust bundle. Cached sessions stay and still resume (a resumed session keeps the identities of its original
+     * full handshake); after a trust-bundle change, prefer a new {@code ClientTls}, whose cache is empty.
+     *
+     * @throws IllegalArgumentException {@code next} is of another trust domain
+     */
+    public void rotate(WorkloadIdentity next) {
+        if (!next.trustDomain().equals(identity.trustDomain())) {
+            throw new IllegalArgumentException("trust domain " + next.trustDomain() + " differs from "
+                    + identity.trustDomain());
+        }
+        if (!next.trustBundle().equals(identity.trustBundle())) {
+            trust.set(TlsContexts.spiffeTrust(next, options.subjectAltNames()));
+        }
+        keys.set(next.certificateChain(), next.privateKey());
+        identity = next;
     }
 
     public SslContext context() {

@@ -1,6 +1,8 @@
 package io.meshproxy.tls;
 
 import io.meshproxy.tls.internal.HandshakeObserver;
+import io.meshproxy.tls.internal.RotatingKeyManager;
+import io.meshproxy.tls.internal.RotatingTrustManager;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.ssl.OpenSslServerSessionContext;
 import io.netty.handler.ssl.OpenSslSessionTicketKey;
@@ -17,7 +19,9 @@ import org.slf4j.LoggerFactory;
  * The downstream (listener) side of mTLS: a server {@link SslContext} that requires a client certificate chaining
  * to the trust bundle with a SPIFFE ID in the trust domain, session resumption by tickets (keys rotated by
  * {@link #rotateTicketKeys()}, on a schedule with {@link #scheduleTicketKeyRotation}) and a bounded session-id
- * cache, and {@link HandshakeStats}. Thread-safe; one per listener identity.
+ * cache, and {@link HandshakeStats}. The certificate and trust bundle are read at each handshake from rotating
+ * managers, so {@link #rotate} takes effect for the next handshake without a new context. Thread-safe; one per
+ * listener identity.
  */
 public final class ServerTls {
     private static final Logger log = LoggerFactory.getLogger(ServerTls.class);
@@ -25,18 +29,49 @@ public final class ServerTls {
 
     private final SslContext context;
     private final TlsProvider provider;
-    private final WorkloadIdentity identity;
     private final TlsOptions options;
+    private final RotatingKeyManager keys;
+    private final RotatingTrustManager trust;
     private final HandshakeStats stats = new HandshakeStats();
+    private volatile WorkloadIdentity identity;
     private OpenSslSessionTicketKey currentKey; // guarded by this
     private long rotations; // guarded by this
 
-    ServerTls(SslContext context, TlsProvider provider, WorkloadIdentity identity, TlsOptions options) {
+    ServerTls(SslContext context, TlsProvider provider, WorkloadIdentity identity, TlsOptions options,
+            RotatingKeyManager keys, RotatingTrustManager trust) {
         this.context = context;
         this.provider = provider;
         this.identity = identity;
         this.options = options;
+        this.keys = keys;
+        this.trust = trust;
         rotateTicketKeys();
+    }
+
+    /**
+     * Certificate rotation: handshakes from now on present {@code next}'s certificate chain and verify clients
+     * against its trust bundle; connections already open are untouched. The context stays, so do its ticket keys:
+     * clients resume as before, each resumed session keeping the identities of its original full handshake. When
+     * the trust bundle changed, the ticket keys are replaced instead (old tickets no longer decrypt), so every
+     * client is verified against the new bundle on its next connection.
+     *
+     * @throws IllegalArgumentException {@code next} is of another trust domain
+     */
+    public void rotate(WorkloadIdentity next) {
+        WorkloadIdentity before = identity;
+        if (!next.trustDomain().equals(before.trustDomain())) {
+            throw new IllegalArgumentException("trust domain " + next.trustDomain() + " differs from "
+                    + before.trustDomain());
+        }
+        boolean newBundle = !next.trustBundle().equals(before.trustBundle());
+        if (newBundle) {
+            trust.set(TlsContexts.spiffeTrust(next, java.util.List.of()));
+        }
+        keys.set(next.certificateChain(), next.privateKey());
+        identity = next;
+        if (newBundle) {
+            resetTicketKeys();
+        }
     }
 
     public SslContext context() {
@@ -47,6 +82,7 @@ public final class ServerTls {
         return provider;
     }
 
+    /** The identity new handshakes present (the latest {@link #rotate}). */
     public WorkloadIdentity identity() {
         return identity;
     }
@@ -83,6 +119,13 @@ public final class ServerTls {
         currentKey = next;
         rotations++;
         return true;
+    }
+
+    /** Installs one fresh ticket key and forgets the others: every ticket issued so far stops resuming. */
+    public synchronized boolean resetTicketKeys() {
+        if (!(context.sessionContext() instanceof OpenSslServerSessionContext sessions)) return false;
+        currentKey = null;
+        return rotateTicketKeys();
     }
 
     /** How many ticket keys have been installed (the first at construction). */

@@ -1,17 +1,19 @@
 package io.meshproxy.tls;
 
 import io.meshproxy.tls.internal.HandshakeObserver;
+import io.meshproxy.tls.internal.RotatingKeyManager;
+import io.meshproxy.tls.internal.RotatingTrustManager;
 import io.meshproxy.tls.internal.SpiffeTrustManager;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http2.Http2SecurityUtil;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.OpenSslContextOption;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.SupportedCipherSuiteFilter;
-import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
@@ -45,25 +47,44 @@ public final class TlsContexts {
         return JDK_FALLBACKS.get();
     }
 
+    /**
+     * A server context presenting {@code identity}; {@link ServerTls#rotate} later swaps the certificate (and trust
+     * bundle) for new handshakes without building a new context.
+     */
     public static ServerTls forServer(WorkloadIdentity identity, TlsOptions options) {
         TlsProvider provider = chooseProvider(options, "server");
-        SslContextBuilder b = SslContextBuilder
-                .forServer(identity.privateKey(), identity.certificateChain().toArray(X509Certificate[]::new))
-                .clientAuth(ClientAuth.REQUIRE);
-        SslContext ctx = build(common(b, identity, options, List.of(), provider), "server", identity);
-        return new ServerTls(ctx, provider, identity, options);
+        RotatingKeyManager keys = new RotatingKeyManager(identity.certificateChain(), identity.privateKey());
+        RotatingTrustManager trust = new RotatingTrustManager(spiffeTrust(identity, List.of()));
+        SslContextBuilder b = SslContextBuilder.forServer(keys).clientAuth(ClientAuth.REQUIRE);
+        SslContext ctx = build(common(b, trust, options, provider), "server", identity);
+        return new ServerTls(ctx, provider, identity, options, keys, trust);
     }
 
+    /**
+     * A client context presenting {@code identity}; {@link ClientTls#rotate} later swaps the certificate (and trust
+     * bundle) for new handshakes, keeping the session cache.
+     */
     public static ClientTls forClient(WorkloadIdentity identity, TlsOptions options) {
+        return forClient(identity, options,
+                new RotatingKeyManager(identity.certificateChain(), identity.privateKey()));
+    }
+
+    /** A client context whose certificate comes from {@code keys}, which several contexts may share. */
+    static ClientTls forClient(WorkloadIdentity identity, TlsOptions options, RotatingKeyManager keys) {
         TlsProvider provider = chooseProvider(options, "client");
+        RotatingTrustManager trust = new RotatingTrustManager(spiffeTrust(identity, options.subjectAltNames()));
         SslContextBuilder b = SslContextBuilder.forClient()
-                .keyManager(identity.privateKey(), identity.certificateChain().toArray(X509Certificate[]::new))
+                .keyManager(keys)
                 // Identity is the SPIFFE ID (and subjectAltNames), as in Istio, not the host name: endpoints are
                 // dialled by IP and workload certificates carry no DNS names. Netty 4.2 enables HTTPS host name
                 // verification by default; switch it off here, the trust manager does the identity check.
                 .endpointIdentificationAlgorithm(null);
-        SslContext ctx = build(common(b, identity, options, options.subjectAltNames(), provider), "client", identity);
-        return new ClientTls(ctx, provider, identity, options);
+        SslContext ctx = build(common(b, trust, options, provider), "client", identity);
+        return new ClientTls(ctx, provider, identity, options, keys, trust);
+    }
+
+    static SpiffeTrustManager spiffeTrust(WorkloadIdentity identity, List<String> subjectAltNames) {
+        return new SpiffeTrustManager(identity.trustBundle(), identity.trustDomain(), subjectAltNames);
     }
 
     /**
@@ -74,10 +95,13 @@ public final class TlsContexts {
         return Optional.ofNullable(channel.attr(HandshakeObserver.PEER_ID).get());
     }
 
-    private static SslContextBuilder common(SslContextBuilder b, WorkloadIdentity identity, TlsOptions options,
-            List<String> subjectAltNames, TlsProvider provider) {
+    static SslContextBuilder common(SslContextBuilder b, javax.net.ssl.TrustManager trust, TlsOptions options,
+            TlsProvider provider) {
+        if (provider == TlsProvider.OPENSSL) {
+            b.option(OpenSslContextOption.GROUPS, options.groups().toArray(new String[0]));
+        }
         return b.sslProvider(provider == TlsProvider.OPENSSL ? SslProvider.OPENSSL : SslProvider.JDK)
-                .trustManager(new SpiffeTrustManager(identity.trustBundle(), identity.trustDomain(), subjectAltNames))
+                .trustManager(trust)
                 .protocols(options.protocols())
                 .ciphers(Http2SecurityUtil.CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
                 .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
@@ -96,7 +120,7 @@ public final class TlsContexts {
         }
     }
 
-    private static TlsProvider chooseProvider(TlsOptions options, String side) {
+    static TlsProvider chooseProvider(TlsOptions options, String side) {
         if (OpenSsl.isAvailable()) return TlsProvider.OPENSSL;
         Throwable cause = OpenSsl.unavailabilityCause();
         if (options.requireOpenSsl()) {

@@ -19,17 +19,28 @@ import java.util.function.LongSupplier;
  * @param subjectAltNames  client side: when not empty, the peer's leaf must carry one of these SANs (URI or DNS),
  *                         Istio's DestinationRule {@code tls.subjectAltNames}
  * @param ticker           nanosecond clock for handshake timing
+ * @param groups           key-exchange groups offered and accepted, in preference order (BoringSSL names), default
+ *                         {@link #DEFAULT_GROUPS}: X25519 then P-256, Envoy's default {@code ecdh_curves} and what
+ *                         Istio uses unless its post-quantum compliance policy is on. Netty would otherwise offer the
+ *                         hybrid {@code X25519MLKEM768} first, which more than doubled the CPU of a TLS 1.3 handshake
+ *                         here, full or resumed (TlsHandshakeBenchmark); add it in front to opt in to post-quantum
+ *                         key exchange. Not applied on the JDK fallback.
  */
 public record TlsOptions(List<String> protocols, List<String> alpn, boolean requireOpenSsl, int sessionCacheSize,
-        Duration sessionTimeout, Duration ticketKeyRotation, List<String> subjectAltNames, LongSupplier ticker) {
+        Duration sessionTimeout, Duration ticketKeyRotation, List<String> subjectAltNames, LongSupplier ticker,
+        List<String> groups) {
 
     public static final String TLS_1_3 = "TLSv1.3";
     public static final String TLS_1_2 = "TLSv1.2";
+    /** X25519, then P-256. */
+    public static final List<String> DEFAULT_GROUPS = List.of("X25519", "P-256");
 
     public TlsOptions {
         protocols = List.copyOf(protocols);
         alpn = List.copyOf(alpn);
         subjectAltNames = List.copyOf(subjectAltNames);
+        groups = List.copyOf(groups);
+        if (groups.isEmpty()) throw new IllegalArgumentException("groups must not be empty");
         Objects.requireNonNull(sessionTimeout, "sessionTimeout");
         Objects.requireNonNull(ticketKeyRotation, "ticketKeyRotation");
         Objects.requireNonNull(ticker, "ticker");
@@ -62,6 +73,7 @@ public record TlsOptions(List<String> protocols, List<String> alpn, boolean requ
         b.ticketKeyRotation = ticketKeyRotation;
         b.subjectAltNames = subjectAltNames;
         b.ticker = ticker;
+        b.groups = groups;
         return b;
     }
 
@@ -74,6 +86,7 @@ public record TlsOptions(List<String> protocols, List<String> alpn, boolean requ
         private Duration ticketKeyRotation = Duration.ofHours(1);
         private List<String> subjectAltNames = List.of();
         private LongSupplier ticker = System::nanoTime;
+        private List<String> groups = DEFAULT_GROUPS;
 
         public Builder protocols(String... protocols) {
             this.protocols = List.of(protocols);
@@ -115,9 +128,15 @@ public record TlsOptions(List<String> protocols, List<String> alpn, boolean requ
             return this;
         }
 
+        /** Key-exchange groups in preference order (BoringSSL names such as {@code X25519MLKEM768}, {@code X25519}, {@code P-256}). */
+        public Builder groups(String... groups) {
+            this.groups = List.of(groups);
+            return this;
+        }
+
         public TlsOptions build() {
             return new TlsOptions(protocols, alpn, requireOpenSsl, sessionCacheSize, sessionTimeout,
-                    ticketKeyRotation, subjectAltNames, ticker);
+                    ticketKeyRotation, subjectAltNames, ticker, groups);
         }
     }
 }

@@ -170,7 +170,7 @@ public final class WorkloadIdentity {
         }
     }
 
-    private static boolean keyMatches(PrivateKey key, PublicKey pub) {
+    static boolean keyMatches(PrivateKey key, PublicKey pub) {
         if (!key.getAlgorithm().equals(pub.getAlgorithm())) return false;
         String alg = switch (key.getAlgorithm()) {
             case "EC" -> "SHA256withECDSA";

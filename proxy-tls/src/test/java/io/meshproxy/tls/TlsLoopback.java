@@ -91,11 +91,15 @@ final class TlsLoopback implements AutoCloseable {
     Outcome connect(Consumer<Channel> installTls, int port) throws Exception {
         CompletableFuture<String> echoed = new CompletableFuture<>();
         StringBuilder received = new StringBuilder();
+        // Taken when installed: a server that refuses at once can close the channel, and empty its pipeline,
+        // before connect() returns.
+        CompletableFuture<SslHandler> installed = new CompletableFuture<>();
         Channel ch = new Bootstrap().group(group).channel(NioSocketChannel.class)
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         installTls.accept(ch);
+                        installed.complete(ch.pipeline().get(SslHandler.class));
                         ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
                             @Override
                             public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
@@ -131,7 +135,7 @@ final class TlsLoopback implements AutoCloseable {
                     }
                 })
                 .connect("127.0.0.1", port).sync().channel();
-        SslHandler ssl = ch.pipeline().get(SslHandler.class);
+        SslHandler ssl = installed.get(10, TimeUnit.SECONDS);
         ssl.handshakeFuture().await(10, TimeUnit.SECONDS);
         String echo = echoed.get(10, TimeUnit.SECONDS);
         boolean ok = ssl.handshakeFuture().isSuccess();

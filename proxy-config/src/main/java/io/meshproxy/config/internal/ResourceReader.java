@@ -27,6 +27,14 @@ import io.meshproxy.config.internal.Resources.Tls;
 import io.meshproxy.config.internal.Resources.VirtualService;
 import io.meshproxy.config.internal.Resources.Workload;
 import io.meshproxy.telemetry.TelemetryConfig;
+import io.meshproxy.config.InboundSecurity;
+import io.meshproxy.tls.authz.AuthorizationPolicy;
+import io.meshproxy.tls.authz.Condition;
+import io.meshproxy.tls.authz.JwksSource;
+import io.meshproxy.tls.authz.JwtRule;
+import io.meshproxy.tls.authz.Operation;
+import io.meshproxy.tls.authz.Rule;
+import io.meshproxy.tls.authz.Source;
 import java.net.URI;
 import java.net.URISyntaxException;
 import io.meshproxy.core.config.ConfigException;
@@ -90,7 +98,6 @@ final class ResourceReader {
     static final List<String> OTHER_ISTIO_KINDS = List.of("Gateway", "Sidecar", "WorkloadEntry", "WorkloadGroup",
             "EnvoyFilter", "ProxyConfig", "WasmPlugin");
 
-    static final String MTLS = "comes with mTLS";
 
     private final Diagnostics diag;
     final List<Resources.Proxy> proxies = new ArrayList<>();
@@ -99,6 +106,8 @@ final class ResourceReader {
     final List<VirtualService> virtualServices = new ArrayList<>();
     final List<TelemetryResource> telemetries = new ArrayList<>();
     final List<PeerAuthentication> peerAuthentications = new ArrayList<>();
+    final List<Resources.AuthzPolicy> authorizationPolicies = new ArrayList<>();
+    final List<Resources.RequestAuthn> requestAuthentications = new ArrayList<>();
 
 
     ResourceReader(Diagnostics diag) {
@@ -587,7 +596,15 @@ final class ResourceReader {
             }
         }
         spec.unsupported("workloadSelector", "list the endpoints instead");
-        spec.unsupported("subjectAltNames", MTLS);
+        // Istio verifies the server of ISTIO_MUTUAL (and of SIMPLE/MUTUAL without their own) against these.
+        List<String> sans = new ArrayList<>();
+        for (Str san : spec.strs("subjectAltNames")) {
+            if (san.value().isBlank()) {
+                diag.error(san.loc(), "an entry of 'subjectAltNames' must not be empty");
+            } else {
+                sans.add(san.value());
+            }
+        }
         spec.strs("exportTo");
         spec.oneOf("location", List.of("MESH_EXTERNAL", "MESH_INTERNAL"));
         List<Port> ports = new ArrayList<>();
@@ -621,6 +638,7 @@ final class ResourceReader {
                     + "meshproxy has no original destination to forward to; use STATIC or DNS");
         }
         List<Endpoint> endpoints = new ArrayList<>();
+        java.util.Set<String> serviceAccounts = new java.util.LinkedHashSet<>();
         for (Obj e : spec.objs("endpoints", "address", "ports", "labels", "network", "locality", "weight",
                 "serviceAccount")) {
             Str address = e.requiredStr("address");
@@ -639,7 +657,15 @@ final class ResourceReader {
             Int weight = e.integer("weight", 1, io.meshproxy.core.config.EndpointConfig.MAX_WEIGHT);
             e.str("network");
             e.str("locality");
-            e.unsupported("serviceAccount", MTLS);
+            Str serviceAccount = e.str("serviceAccount");
+            if (serviceAccount != null) {
+                if (serviceAccount.value().isBlank() || serviceAccount.value().contains("/")) {
+                    diag.error(serviceAccount.loc(), "'serviceAccount' must be a service account name (no '/'), was '"
+                            + serviceAccount.value() + "'");
+                } else {
+                    serviceAccounts.add(serviceAccount.value());
+                }
+            }
             if (address != null) {
                 endpoints.add(new Endpoint(address, epPorts, labels, weight == null ? 1 : weight.value(), e.loc()));
             }
@@ -656,7 +682,7 @@ final class ResourceReader {
             }
         }
         serviceEntries.add(new ServiceEntry(meta, hosts, ports, resolution == null ? null : resolution.value(),
-                spec.valueLoc("resolution"), endpoints, r.loc()));
+                spec.valueLoc("resolution"), endpoints, sans, List.copyOf(serviceAccounts), r.loc()));
     }
 
     static boolean isIp(String s) {
@@ -1533,34 +1559,326 @@ final class ResourceReader {
                     peerAuthentication(spec, meta, kind.loc());
                     return;
                 }
-                case "AuthorizationPolicy" -> {
-                    spec.oneOf("action", List.of("ALLOW", "DENY", "AUDIT", "CUSTOM"));
-                    for (Obj rule : spec.objs("rules", "from", "to", "when")) {
-                        for (Obj from : rule.objs("from", "source")) {
-                            from.obj("source", "principals", "notPrincipals", "requestPrincipals",
-                                    "notRequestPrincipals", "namespaces", "notNamespaces", "ipBlocks", "notIpBlocks",
-                                    "remoteIpBlocks", "notRemoteIpBlocks");
-                        }
-                        for (Obj to : rule.objs("to", "operation")) {
-                            to.obj("operation", "hosts", "notHosts", "ports", "notPorts", "methods", "notMethods",
-                                    "paths", "notPaths");
-                        }
-                        for (Obj when : rule.objs("when", "key", "values", "notValues")) {
-                            when.requiredStr("key");
-                        }
-                    }
-                }
-                case "RequestAuthentication" -> {
-                    for (Obj jwt : spec.objs("jwtRules", "issuer", "audiences", "jwksUri", "jwks", "fromHeaders",
-                            "fromParams", "fromCookies", "outputPayloadToHeader", "forwardOriginalToken",
-                            "outputClaimToHeaders", "timeout")) {
-                        jwt.requiredStr("issuer");
-                    }
-                }
+                case "AuthorizationPolicy" -> authorizationPolicy(spec, meta, kind.loc());
+                case "RequestAuthentication" -> requestAuthentication(spec, meta, kind.loc());
                 default -> { }
             }
         }
-        diag.error(kind.loc(), kind.value() + " is not supported yet (comes with authorization)");
+    }
+
+    // ---------------------------------------------------------------- AuthorizationPolicy, RequestAuthentication
+
+    private static final String SIDECAR_ONLY = "meshproxy is a sidecar: a policy chooses its workloads by 'selector'"
+            + " (or by its namespace without one)";
+
+    /** {@code selector.matchLabels} of an authorization resource; null: no selector (or a wrong one, reported). */
+    private Map<String, String> policySelector(Obj spec, String kind) {
+        Obj sel = spec.obj("selector", "matchLabels");
+        if (sel == null) {
+            return null;
+        }
+        Map<String, String> selector = sel.strMap("matchLabels");
+        if (selector.isEmpty() && sel.fields().isEmpty()) {
+            diag.error(sel.loc(), "a selector needs 'matchLabels'; without 'selector' a " + kind
+                    + " applies to its whole namespace");
+        }
+        return selector.isEmpty() ? null : selector;
+    }
+
+    /**
+     * Istio's AuthorizationPolicy: {@code selector}, {@code action} ALLOW (the default) or DENY, and {@code rules}
+     * of {@code from.source}, {@code to.operation} and {@code when}. Every value is checked by the model that
+     * enforces it (proxy-tls's authz), its complaint reported at the value.
+     */
+    private void authorizationPolicy(Obj spec, Meta meta, Loc kindLoc) {
+        Map<String, String> selector = policySelector(spec, "AuthorizationPolicy");
+        spec.unsupported("targetRef", SIDECAR_ONLY);
+        spec.unsupported("targetRefs", SIDECAR_ONLY);
+        if (spec.has("provider") || spec.isSetToNull("provider")) {
+            spec.obj("provider", "name");
+            diag.error(spec.keyLoc("provider"), "'provider' (external authorization, action CUSTOM) is not supported");
+        }
+        AuthorizationPolicy.Action action = AuthorizationPolicy.Action.ALLOW;
+        Str a = spec.oneOf("action", List.of("ALLOW", "DENY", "AUDIT", "CUSTOM"));
+        if (a != null) {
+            action = AuthorizationPolicy.Action.valueOf(a.value());
+            if (action == AuthorizationPolicy.Action.AUDIT || action == AuthorizationPolicy.Action.CUSTOM) {
+                diag.error(a.loc(), "action " + a.value() + " is not supported: ALLOW and DENY are");
+                action = null;
+            }
+        }
+        List<Rule> rules = new ArrayList<>();
+        boolean ok = action != null;
+        for (Obj rule : spec.objs("rules", "from", "to", "when")) {
+            List<Source> from = new ArrayList<>();
+            for (Obj f : rule.objs("from", "source")) {
+                Obj src = f.obj("source", "principals", "notPrincipals", "requestPrincipals", "notRequestPrincipals",
+                        "namespaces", "notNamespaces", "ipBlocks", "notIpBlocks", "remoteIpBlocks",
+                        "notRemoteIpBlocks");
+                if (src == null) {
+                    if (!f.isSetToNull("source")) {
+                        f.missing("source");
+                    } else {
+                        diag.error(f.keyLoc("source"), "'source' must not be empty");
+                    }
+                    ok = false;
+                    continue;
+                }
+                for (String remote : List.of("remoteIpBlocks", "notRemoteIpBlocks")) {
+                    if (src.has(remote)) {
+                        diag.error(src.keyLoc(remote), "'" + remote + "' is not supported: meshproxy does not derive"
+                                + " the original client address (X-Forwarded-For with Istio's numTrustedProxies, or"
+                                + " the PROXY protocol); ipBlocks match the connection's peer address");
+                        ok = false;
+                    }
+                }
+                Map<String, List<Str>> v = values(src, "principals", "notPrincipals", "requestPrincipals",
+                        "notRequestPrincipals", "namespaces", "notNamespaces", "ipBlocks", "notIpBlocks");
+                Source built = checked(src.loc(), v, () -> new Source(strings(v, "principals"),
+                        strings(v, "notPrincipals"), strings(v, "namespaces"), strings(v, "notNamespaces"),
+                        strings(v, "ipBlocks"), strings(v, "notIpBlocks"), strings(v, "requestPrincipals"),
+                        strings(v, "notRequestPrincipals")));
+                if (built == null) {
+                    ok = false;
+                } else {
+                    from.add(built);
+                }
+            }
+            List<Operation> to = new ArrayList<>();
+            for (Obj t : rule.objs("to", "operation")) {
+                Obj op = t.obj("operation", "hosts", "notHosts", "ports", "notPorts", "methods", "notMethods",
+                        "paths", "notPaths");
+                if (op == null) {
+                    if (!t.isSetToNull("operation")) {
+                        t.missing("operation");
+                    } else {
+                        diag.error(t.keyLoc("operation"), "'operation' must not be empty");
+                    }
+                    ok = false;
+                    continue;
+                }
+                Map<String, List<Str>> v = values(op, "hosts", "notHosts", "ports", "notPorts", "methods",
+                        "notMethods", "paths", "notPaths");
+                List<Integer> ports = ports(v.get("ports"));
+                List<Integer> notPorts = ports(v.get("notPorts"));
+                if (ports == null || notPorts == null) {
+                    ok = false; // reported; the other fields are still checked
+                }
+                Operation built = checked(op.loc(), v, () -> new Operation(strings(v, "hosts"),
+                        strings(v, "notHosts"), ports == null ? List.of() : ports,
+                        notPorts == null ? List.of() : notPorts, strings(v, "methods"), strings(v, "notMethods"),
+                        strings(v, "paths"), strings(v, "notPaths")));
+                if (built == null) {
+                    ok = false;
+                } else {
+                    to.add(built);
+                }
+            }
+            List<Condition> when = new ArrayList<>();
+            for (Obj w : rule.objs("when", "key", "values", "notValues")) {
+                Str key = w.requiredStr("key");
+                Map<String, List<Str>> v = values(w, "values", "notValues");
+                if (key == null) {
+                    ok = false;
+                    continue;
+                }
+                if (v.get("values").isEmpty() && v.get("notValues").isEmpty()) {
+                    diag.error(w.loc(), "condition '" + key.value() + "' needs 'values' or 'notValues'");
+                    ok = false;
+                    continue;
+                }
+                Condition built = checked(key.loc(), v, () -> new Condition(key.value(), strings(v, "values"),
+                        strings(v, "notValues")));
+                if (built == null) {
+                    ok = false;
+                } else {
+                    when.add(built);
+                }
+            }
+            rules.add(new Rule(from, to, when));
+        }
+        if (ok) {
+            authorizationPolicies.add(new Resources.AuthzPolicy(meta, selector, action, rules, kindLoc));
+        }
+    }
+
+    /** The string lists {@code fields} of {@code o}, by field name (empty when absent). */
+    private static Map<String, List<Str>> values(Obj o, String... fields) {
+        Map<String, List<Str>> out = new LinkedHashMap<>();
+        for (String f : fields) {
+            out.put(f, o.strs(f));
+        }
+        return out;
+    }
+
+    private static List<String> strings(Map<String, List<Str>> values, String field) {
+        return values.get(field).stream().map(Str::value).toList();
+    }
+
+    /** Istio's operation ports: strings holding a port number. Null when one is wrong (reported). */
+    private List<Integer> ports(List<Str> values) {
+        List<Integer> out = new ArrayList<>();
+        boolean ok = true;
+        for (Str p : values) {
+            int port = parsePort(p.value());
+            if (port < 0) {
+                diag.error(p.loc(), "a port must be a number in 0..65535, was '" + p.value() + "'");
+                ok = false;
+            } else {
+                out.add(port);
+            }
+        }
+        return ok ? out : null;
+    }
+
+    private static final java.util.regex.Pattern INDEXED = java.util.regex.Pattern.compile("(\\w+)\\[(\\d+)\\]: ");
+
+    /**
+     * Builds a part of proxy-tls's authz model, which validates itself; its complaint ({@code FIELD[I]: why}) is
+     * reported at the value it names, else at {@code at}. Null when refused.
+     */
+    private <T> T checked(Loc at, Map<String, List<Str>> values, Supplier<T> make) {
+        try {
+            return make.get();
+        } catch (IllegalArgumentException e) {
+            String message = e.getMessage();
+            Loc where = at;
+            java.util.regex.Matcher m = INDEXED.matcher(message);
+            if (m.find()) {
+                List<Str> list = values.get(m.group(1));
+                int i = Integer.parseInt(m.group(2));
+                if (list != null && i < list.size()) {
+                    where = list.get(i).loc();
+                }
+            }
+            diag.error(where, message);
+            return null;
+        }
+    }
+
+    /**
+     * Istio's RequestAuthentication: {@code selector} and {@code jwtRules}. A rule's keys are {@code jwks} (inline),
+     * an http(s) {@code jwksUri}, or meshproxy's {@code jwksUri: file:PATH} for a key set on disk (a relative path
+     * from the directory of the file it is written in); inline and file sets are parsed now, so a malformed one is
+     * an error here.
+     */
+    private void requestAuthentication(Obj spec, Meta meta, Loc kindLoc) {
+        Map<String, String> selector = policySelector(spec, "RequestAuthentication");
+        spec.unsupported("targetRef", SIDECAR_ONLY);
+        spec.unsupported("targetRefs", SIDECAR_ONLY);
+        List<Resources.JwtRuleAt> rules = new ArrayList<>();
+        boolean ok = true;
+        for (Obj jwt : spec.objs("jwtRules", "issuer", "audiences", "jwksUri", "jwks", "fromHeaders",
+                "fromParams", "fromCookies", "outputPayloadToHeader", "forwardOriginalToken",
+                "outputClaimToHeaders", "timeout")) {
+            Str issuer = jwt.requiredStr("issuer");
+            List<String> audiences = jwt.strs("audiences").stream().map(Str::value).toList();
+            jwt.unsupported("fromCookies", null);
+            jwt.unsupported("outputClaimToHeaders", "use outputPayloadToHeader");
+            Duration timeout = jwt.positiveDuration("timeout");
+            InboundSecurity.Jwks jwks = jwks(jwt, timeout);
+            List<JwtRule.JwtHeader> headers = new ArrayList<>();
+            for (Obj h : jwt.objs("fromHeaders", "name", "prefix")) {
+                Str name = h.requiredStr("name");
+                Str prefix = h.str("prefix");
+                if (name != null) {
+                    headers.add(new JwtRule.JwtHeader(name.value(), prefix == null ? null : prefix.value()));
+                }
+            }
+            List<String> params = new ArrayList<>();
+            for (Str param : jwt.strs("fromParams")) {
+                if (param.value().isBlank()) {
+                    diag.error(param.loc(), "an entry of 'fromParams' must not be empty");
+                } else {
+                    params.add(param.value());
+                }
+            }
+            Boolean forward = jwt.bool("forwardOriginalToken");
+            Str output = nonBlank(jwt, "outputPayloadToHeader");
+            if (issuer == null || jwks == null || jwt.has("fromCookies") || jwt.has("outputClaimToHeaders")) {
+                ok = false;
+                continue;
+            }
+            rules.add(new Resources.JwtRuleAt(new InboundSecurity.JwtRuleConfig(issuer.value(), audiences, jwks,
+                    headers, params, Boolean.TRUE.equals(forward), output == null ? null : output.value()),
+                    issuer.loc()));
+        }
+        if (ok) {
+            requestAuthentications.add(new Resources.RequestAuthn(meta, selector, rules, kindLoc));
+        }
+    }
+
+    /** A rule's key set: exactly one of {@code jwks} and {@code jwksUri}; null when wrong (reported). */
+    private InboundSecurity.Jwks jwks(Obj jwt, Duration timeout) {
+        Str inline = jwt.str("jwks");
+        Str uri = jwt.str("jwksUri");
+        if (inline != null && uri != null) {
+            diag.error(uri.loc(), "a JWT rule takes one of 'jwks' and 'jwksUri', not both");
+            return null;
+        }
+        if (inline == null && uri == null) {
+            if (!jwt.has("jwks") && !jwt.has("jwksUri")) {
+                diag.error(jwt.loc(), "a JWT rule needs 'jwks' or 'jwksUri': meshproxy does not discover keys from"
+                        + " the issuer (OpenID Connect discovery)");
+            }
+            return null;
+        }
+        if (inline != null) {
+            try {
+                JwksSource.inline(inline.value()).close();
+            } catch (IllegalArgumentException e) {
+                diag.error(inline.loc(), "'jwks': " + e.getMessage());
+                return null;
+            }
+            return new InboundSecurity.Jwks(inline.value(), null, null, timeout);
+        }
+        URI u;
+        try {
+            u = new URI(uri.value().strip());
+        } catch (URISyntaxException e) {
+            diag.error(uri.loc(), "'jwksUri' is not a URI: " + e.getMessage());
+            return null;
+        }
+        String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
+        switch (scheme) {
+            case "http", "https" -> {
+                if (u.getHost() == null) {
+                    diag.error(uri.loc(), "'jwksUri' needs a host, was '" + uri.value() + "'");
+                    return null;
+                }
+                return new InboundSecurity.Jwks(null, null, u, timeout);
+            }
+            case "file" -> {
+                String path = u.isOpaque() ? u.getSchemeSpecificPart() : u.getPath();
+                Path p;
+                try {
+                    p = Path.of(path);
+                    if (!p.isAbsolute()) {
+                        Path dir = Path.of(jwt.file()).toAbsolutePath().getParent();
+                        p = (dir == null ? Path.of("").toAbsolutePath() : dir).resolve(p);
+                    }
+                    p = p.normalize();
+                } catch (InvalidPathException e) {
+                    diag.error(uri.loc(), "'jwksUri' is not a file path: " + e.getReason());
+                    return null;
+                }
+                if (!Files.isRegularFile(p)) {
+                    diag.error(uri.loc(), "'jwksUri': no such file " + p);
+                    return null;
+                }
+                try {
+                    JwksSource.file(p).close();
+                } catch (IllegalArgumentException e) {
+                    diag.error(uri.loc(), "'jwksUri': " + e.getMessage());
+                    return null;
+                }
+                return new InboundSecurity.Jwks(null, p, null, timeout);
+            }
+            default -> {
+                diag.error(uri.loc(), "'jwksUri' must be http, https or (meshproxy) file, was '" + uri.value() + "'");
+                return null;
+            }
+        }
     }
 
     private static final List<String> MTLS_MODES = List.of("UNSET", "DISABLE", "PERMISSIVE", "STRICT");

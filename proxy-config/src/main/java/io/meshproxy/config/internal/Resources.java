@@ -88,6 +88,22 @@ final class Resources {
     record TelemetryResource(Meta meta, Map<String, String> selector, Double samplingPercent, Loc samplingLoc,
             Boolean accessLogDisabled, Loc loc) implements Scoped {}
 
+    /**
+     * Istio's {@code AuthorizationPolicy}, its rules checked; the namespace of the policy's name is decided when
+     * the Proxy's is known.
+     *
+     * @param selector {@code selector.matchLabels}; null: no selector (its namespace, or the mesh from the root
+     *     namespace)
+     */
+    record AuthzPolicy(Meta meta, Map<String, String> selector, io.meshproxy.tls.authz.AuthorizationPolicy.Action action,
+            List<io.meshproxy.tls.authz.Rule> rules, Loc loc) implements Scoped {}
+
+    /** Istio's {@code RequestAuthentication}: its {@code jwtRules}, for the workloads its selector chooses. */
+    record RequestAuthn(Meta meta, Map<String, String> selector, List<JwtRuleAt> rules, Loc loc) implements Scoped {}
+
+    /** One {@code jwtRules} entry and where its issuer is written. */
+    record JwtRuleAt(io.meshproxy.config.InboundSecurity.JwtRuleConfig rule, Loc issuerLoc) {}
+
     /** The meshproxy extension {@code spec.destinations[]}: resilience settings for every cluster of a host. */
     record DestinationPolicy(Str host, FailureRateBreaker circuitBreaker, HealthCheck healthCheck,
             RetryBudget retryBudget, Loc loc) {}
@@ -101,8 +117,14 @@ final class Resources {
             String forwardHost, int forwardPort, UpstreamProtocol forwardProtocol, LocalRateLimit localRateLimit,
             Duration streamIdleTimeout, Loc loc) {}
 
+    /**
+     * @param subjectAltNames Istio's {@code subjectAltNames}: the identities its hosts' servers must present, used
+     *     by the clusters whose DestinationRule {@code tls} names none
+     * @param serviceAccounts the endpoints' {@code serviceAccount}s: with ISTIO_MUTUAL their SPIFFE IDs are accepted
+     *     server identities too, as istiod adds them
+     */
     record ServiceEntry(Meta meta, List<Str> hosts, List<Port> ports, String resolution, Loc resolutionLoc,
-            List<Endpoint> endpoints, Loc loc) {}
+            List<Endpoint> endpoints, List<String> subjectAltNames, List<String> serviceAccounts, Loc loc) {}
 
     record Port(int number, Str name, UpstreamProtocol protocol, Integer targetPort, Loc loc) {
         /** The port endpoints listen on unless an endpoint says otherwise: the target port, else the port. */

@@ -3,6 +3,7 @@ package io.meshproxy.config.internal;
 import io.meshproxy.config.ConfigError;
 import io.meshproxy.config.ConfigSource;
 import io.meshproxy.config.IdentityFiles;
+import io.meshproxy.config.InboundSecurity;
 import io.meshproxy.config.FieldValidation;
 import io.meshproxy.config.ListenerRole;
 import io.meshproxy.config.internal.Obj.Str;
@@ -88,11 +89,12 @@ public final class Translator {
      * (deprecated fields, and with {@link FieldValidation#WARN} the unknown fields dropped).
      */
     public record Result(ProxyConfig config, List<ListenerRole> listeners, List<ConfigError> errors,
-            List<ConfigError> warnings, TelemetryConfig telemetry, IdentityFiles identity) {
-        /** Without telemetry (its defaults) and without a workload identity. */
+            List<ConfigError> warnings, TelemetryConfig telemetry, IdentityFiles identity,
+            InboundSecurity inboundSecurity) {
+        /** Without telemetry (its defaults), a workload identity or inbound security. */
         public Result(ProxyConfig config, List<ListenerRole> listeners, List<ConfigError> errors,
                 List<ConfigError> warnings) {
-            this(config, listeners, errors, warnings, TelemetryConfig.DEFAULT, null);
+            this(config, listeners, errors, warnings, TelemetryConfig.DEFAULT, null, InboundSecurity.NONE);
         }
     }
 
@@ -130,7 +132,7 @@ public final class Translator {
                     inbound ? l.forwardTo().value() : null));
         }
         return new Result(config, roles, List.of(), diag.sortedWarnings(), translation.telemetry,
-                reader.proxies.get(0).identity());
+                reader.proxies.get(0).identity(), translation.inboundSecurity);
     }
 
     /** One run of the translation. */
@@ -148,10 +150,14 @@ public final class Translator {
         /** The Proxy's {@code localRateLimits[]}: per VirtualService, by http route name (null: all its routes). */
         private final Map<VirtualService, Map<String, LocalRateLimit>> routeLimits = new HashMap<>();
         private final List<ClusterConfig> clusters = new ArrayList<>();
+        /** The trust domain of the Proxy's {@code spec.identity}, or null without one. */
+        private String trustDomain;
         /** The mTLS mode of each INBOUND listener, by listener name, from the PeerAuthentications that apply. */
         private final Map<String, DownstreamTlsMode> inboundModes = new HashMap<>();
         /** spec.workload, spec.telemetry and the Telemetry resources that apply, merged. */
         private TelemetryConfig telemetry = TelemetryConfig.DEFAULT;
+        /** The AuthorizationPolicies and RequestAuthentications that apply to the workload. */
+        private InboundSecurity inboundSecurity = InboundSecurity.NONE;
 
         Translation(Diagnostics diag, ResourceReader reader, List<ConfigSource> sources) {
             this.diag = diag;
@@ -168,6 +174,7 @@ public final class Translator {
                 checkListeners(proxy);
                 telemetry = telemetry(proxy);
                 inboundTlsModes(proxy);
+                inboundSecurity = inboundSecurity(proxy);
             }
             services();
             destinationRules();
@@ -201,6 +208,25 @@ public final class Translator {
             return build(proxy.kindLoc(), b::build);
         }
 
+        /**
+         * The server identities a ServiceEntry accepts: its {@code subjectAltNames}, and with ISTIO_MUTUAL the SPIFFE
+         * ID of each endpoint's {@code serviceAccount} in the ServiceEntry's namespace and the workload's trust domain.
+         */
+        private List<String> entrySubjectAltNames(ServiceEntry entry, UpstreamTls.Mode mode) {
+            if (mode != UpstreamTls.Mode.ISTIO_MUTUAL || entry.serviceAccounts().isEmpty() || trustDomain == null) {
+                return entry.subjectAltNames();
+            }
+            List<String> sans = new ArrayList<>(entry.subjectAltNames());
+            String ns = entry.meta().namespace() != null ? entry.meta().namespace() : namespace;
+            for (String sa : entry.serviceAccounts()) {
+                String id = "spiffe://" + trustDomain + "/ns/" + ns + "/sa/" + sa;
+                if (!sans.contains(id)) {
+                    sans.add(id);
+                }
+            }
+            return sans;
+        }
+
         // ------------------------------------------------------------ Proxy
 
         private Resources.Proxy proxy() {
@@ -219,6 +245,7 @@ public final class Translator {
             if (first.meta().namespace() != null) {
                 namespace = first.meta().namespace();
             }
+            trustDomain = first.identity() == null ? null : first.identity().trustDomain();
             return first;
         }
 
@@ -238,8 +265,10 @@ public final class Translator {
             Map<String, String> labels = workloadLabels(proxy);
             String app = labels.get("app");
             String version = labels.get("version");
+            // the trust domain of spec.identity makes the workload's own SPIFFE ID (its principal in the metrics)
             WorkloadInfo workload = new WorkloadInfo(w.name() == null ? null : w.name().value(), wlNamespace, app,
-                    version, w.serviceAccount() == null ? null : w.serviceAccount().value(), w.labels());
+                    version, w.serviceAccount() == null ? null : w.serviceAccount().value(), w.labels(),
+                    proxy.identity() == null ? null : proxy.identity().trustDomain());
 
             // The three levels of Istio's Telemetry hierarchy, least specific first.
             TelemetryResource[] levels = byScope("Telemetry", reader.telemetries, new TelemetryResource[3],
@@ -375,6 +404,46 @@ public final class Translator {
             }
         }
 
+        // ------------------------------------------------------------ authorization
+
+        /**
+         * The AuthorizationPolicies and RequestAuthentications that apply to the workload, combined as Istio combines
+         * them: not the most specific one, but every one that applies (the root namespace's without selector for the
+         * whole mesh, the workload namespace's without selector, and any whose selector matches the workload's
+         * labels, in the workload's namespace or the root one). JWT rules of all applying RequestAuthentications are
+         * merged; two for one issuer are an error, as meshproxy picks a token's rule by its issuer.
+         */
+        private InboundSecurity inboundSecurity(Resources.Proxy proxy) {
+            String wlNamespace = workloadNamespace(proxy);
+            Map<String, String> labels = workloadLabels(proxy);
+            List<io.meshproxy.tls.authz.AuthorizationPolicy> policies = new ArrayList<>();
+            for (Resources.AuthzPolicy p : reader.authorizationPolicies) {
+                if (scopeLevel("AuthorizationPolicy", p, wlNamespace, labels, true) >= 0) {
+                    io.meshproxy.tls.authz.AuthorizationPolicy ap = build(p.loc(),
+                            () -> new io.meshproxy.tls.authz.AuthorizationPolicy(p.meta().name(), namespaceOf(p),
+                                    p.action(), p.rules()));
+                    if (ap != null) {
+                        policies.add(ap);
+                    }
+                }
+            }
+            Map<String, Resources.JwtRuleAt> byIssuer = new LinkedHashMap<>();
+            for (Resources.RequestAuthn ra : reader.requestAuthentications) {
+                if (scopeLevel("RequestAuthentication", ra, wlNamespace, labels, true) < 0) {
+                    continue;
+                }
+                for (Resources.JwtRuleAt r : ra.rules()) {
+                    Resources.JwtRuleAt first = byIssuer.putIfAbsent(r.rule().issuer(), r);
+                    if (first != null) {
+                        diag.error(r.issuerLoc(), "a second JWT rule for issuer '" + r.rule().issuer()
+                                + "' applies to this workload (the first is at " + first.issuerLoc()
+                                + "): a token's issuer chooses its rule, keep one");
+                    }
+                }
+            }
+            return new InboundSecurity(policies, byIssuer.values().stream().map(Resources.JwtRuleAt::rule).toList());
+        }
+
         /** A mode that decides: written, and not UNSET. */
         private static boolean set(Str mode) {
             return mode != null && !mode.value().equals("UNSET");
@@ -413,34 +482,13 @@ public final class Translator {
         private <T extends Resources.Scoped> T[] byScope(String kind, List<T> policies, T[] levels, String wlNamespace,
                 Map<String, String> labels) {
             for (T p : policies) {
-                String ns = p.meta().namespace() != null ? p.meta().namespace() : namespace;
-                String name = kind + " '" + p.meta().name() + "'";
-                int level;
-                if (p.selector() != null) {
-                    if (!ns.equals(wlNamespace)) {
-                        diag.warning(p.loc(), name + " selects workloads of namespace '" + ns + "'; this workload is"
-                                + " in '" + wlNamespace + "': it does not apply");
-                        continue;
-                    }
-                    if (!matches(p.selector(), labels)) {
-                        diag.warning(p.loc(), name + " selects " + new java.util.TreeMap<>(p.selector())
-                                + ", which this workload's labels " + new java.util.TreeMap<>(labels)
-                                + " do not match: it does not apply");
-                        continue;
-                    }
-                    level = 2;
-                } else if (ns.equals(ROOT_NAMESPACE)) {
-                    level = 0;
-                } else if (ns.equals(wlNamespace)) {
-                    level = 1;
-                } else {
-                    diag.warning(p.loc(), name + " applies to namespace '" + ns + "'; this workload is in '"
-                            + wlNamespace + "' (and the root namespace, for the whole mesh, is " + ROOT_NAMESPACE
-                            + "): it does not apply");
+                int level = scopeLevel(kind, p, wlNamespace, labels, false);
+                if (level < 0) {
                     continue;
                 }
                 T first = levels[level];
                 if (first != null) {
+                    String ns = namespaceOf(p);
                     String scope = switch (level) {
                         case 0 -> "the whole mesh (root namespace " + ROOT_NAMESPACE + ")";
                         case 1 -> "the whole namespace '" + ns + "'";
@@ -453,6 +501,46 @@ public final class Translator {
                 levels[level] = p;
             }
             return levels;
+        }
+
+        private String namespaceOf(Resources.Scoped p) {
+            return p.meta().namespace() != null ? p.meta().namespace() : namespace;
+        }
+
+        /**
+         * The scope at which {@code p} applies to this workload: 0 the root namespace without selector (the whole
+         * mesh), 1 the workload's namespace without selector, 2 a selector the workload's labels match (in the
+         * workload's namespace, or with {@code rootSelects} in the root namespace too, as Istio applies
+         * AuthorizationPolicies); -1, with a warning saying why, when it does not apply.
+         */
+        private int scopeLevel(String kind, Resources.Scoped p, String wlNamespace, Map<String, String> labels,
+                boolean rootSelects) {
+            String ns = namespaceOf(p);
+            String name = kind + " '" + p.meta().name() + "'";
+            if (p.selector() != null) {
+                if (!ns.equals(wlNamespace) && !(rootSelects && ns.equals(ROOT_NAMESPACE))) {
+                    diag.warning(p.loc(), name + " selects workloads of namespace '" + ns + "'; this workload is"
+                            + " in '" + wlNamespace + "': it does not apply");
+                    return -1;
+                }
+                if (!matches(p.selector(), labels)) {
+                    diag.warning(p.loc(), name + " selects " + new java.util.TreeMap<>(p.selector())
+                            + ", which this workload's labels " + new java.util.TreeMap<>(labels)
+                            + " do not match: it does not apply");
+                    return -1;
+                }
+                return 2;
+            }
+            if (ns.equals(ROOT_NAMESPACE)) {
+                return 0;
+            }
+            if (ns.equals(wlNamespace)) {
+                return 1;
+            }
+            diag.warning(p.loc(), name + " applies to namespace '" + ns + "'; this workload is in '"
+                    + wlNamespace + "' (and the root namespace, for the whole mesh, is " + ROOT_NAMESPACE
+                    + "): it does not apply");
+            return -1;
         }
 
         private static boolean matches(Map<String, String> selector, Map<String, String> labels) {
@@ -952,6 +1040,13 @@ public final class Translator {
             b.circuitBreakers(cb);
             if (tls != null && tls.value() != null) {
                 UpstreamTls t = tls.value();
+                List<String> entrySans = entrySubjectAltNames(s.entry(), t.mode());
+                if (t.subjectAltNames().isEmpty() && !entrySans.isEmpty()) {
+                    // Istio: the ServiceEntry's subjectAltNames (and, for ISTIO_MUTUAL, its endpoints' service
+                    // accounts) verify its servers when the DestinationRule's tls names none.
+                    t = new UpstreamTls(t.mode(), t.sni(), entrySans, t.caCertificates(),
+                            t.clientCertificate(), t.privateKey());
+                }
                 if (t.mode() == UpstreamTls.Mode.ISTIO_MUTUAL && t.sni() == null) {
                     // istiod's SNI for ISTIO_MUTUAL: the cluster name with '_.' for '|' (outbound_.PORT_.SUBSET_.HOST).
                     t = new UpstreamTls(t.mode(), name.replace("|", "_."), t.subjectAltNames(), null, null, null);

@@ -32,6 +32,7 @@ public final class RequestContext {
     private java.time.Duration streamIdleTimeout = java.time.Duration.ZERO;
     private RequestEventListener events = RequestEventListener.NONE;
     private String peerPrincipal;
+    private String upstreamPeerPrincipal;
     private Object eventState;
 
     /**
@@ -173,6 +174,19 @@ public final class RequestContext {
 
     public void peerPrincipal(String principal) {
         this.peerPrincipal = principal;
+    }
+
+    /**
+     * The principal of the upstream that the latest attempt went to, from its TLS certificate (Istio's form,
+     * {@code cluster.local/ns/NS/sa/SA}); null for a plaintext upstream, before any attempt, or when the
+     * upstream's certificate carries no SPIFFE identity.
+     */
+    public String upstreamPeerPrincipal() {
+        return upstreamPeerPrincipal;
+    }
+
+    public void upstreamPeerPrincipal(String principal) {
+        this.upstreamPeerPrincipal = principal;
     }
 
     /** The request event listener of this request's listener ({@link RequestEventListener#NONE} when none). */

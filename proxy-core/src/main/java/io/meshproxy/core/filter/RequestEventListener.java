@@ -56,6 +56,13 @@ public interface RequestEventListener {
      */
     default void onTlsHandshake(String listenerName, boolean resumed, long durationNanos, String peerPrincipal) {}
 
+    /**
+     * A TLS handshake on a downstream connection of listener {@code listenerName} failed (a plaintext client on
+     * a STRICT port, a refused or missing client certificate, a handshake timeout): the connection closes.
+     * Envoy counts these as the listener's {@code ssl.connection_error}.
+     */
+    default void onTlsHandshakeFailed(String listenerName, long durationNanos) {}
+
     /** All of {@code listeners} in order, or {@link #NONE} when empty, or the one when there is one. */
     static RequestEventListener of(java.util.List<? extends RequestEventListener> listeners) {
         if (listeners.isEmpty()) {
@@ -121,6 +128,13 @@ public interface RequestEventListener {
             public void onTlsHandshake(String listenerName, boolean resumed, long durationNanos, String peerPrincipal) {
                 for (RequestEventListener l : all) {
                     l.onTlsHandshake(listenerName, resumed, durationNanos, peerPrincipal);
+                }
+            }
+
+            @Override
+            public void onTlsHandshakeFailed(String listenerName, long durationNanos) {
+                for (RequestEventListener l : all) {
+                    l.onTlsHandshakeFailed(listenerName, durationNanos);
                 }
             }
         };

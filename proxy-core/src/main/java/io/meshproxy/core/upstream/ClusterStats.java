@@ -57,6 +57,13 @@ public final class ClusterStats {
     public final LongAdder healthCheckSuccess = new LongAdder();
     /** Active health checks that failed (other status, timeout, connect failure, reset). */
     public final LongAdder healthCheckFailure = new LongAdder();
+    /** Upstream TLS handshakes completed, full or resumed (Envoy's {@code ssl.handshake}). */
+    public final LongAdder sslHandshake = new LongAdder();
+    /** Of those, handshakes that resumed an earlier session (Envoy's {@code ssl.session_reused}). */
+    public final LongAdder sslSessionReused = new LongAdder();
+    /** Upstream TLS handshakes that failed: the connection counts as {@code upstream_cx_connect_fail} too
+     *  (Envoy's {@code ssl.connection_error}). */
+    public final LongAdder sslConnectionError = new LongAdder();
 
     /** Every counter by its Envoy name, for the admin API and exporters. */
     public Map<String, Long> snapshot() {
@@ -87,6 +94,9 @@ public final class ClusterStats {
         m.put("health_check.attempt", healthCheckAttempt.sum());
         m.put("health_check.success", healthCheckSuccess.sum());
         m.put("health_check.failure", healthCheckFailure.sum());
+        m.put("ssl.handshake", sslHandshake.sum());
+        m.put("ssl.session_reused", sslSessionReused.sum());
+        m.put("ssl.connection_error", sslConnectionError.sum());
         return m;
     }
 }

@@ -16,6 +16,10 @@ import java.net.InetSocketAddress;
  * @param attempts upstream attempts ({@code %UPSTREAM_REQUEST_ATTEMPT_COUNT%}), 0 when none went upstream
  * @param downstreamRemote the downstream peer, null in-process
  * @param downstreamLocal the listener's address, null in-process
+ * @param downstreamPeerPrincipal the downstream peer's principal from its mTLS certificate (proxy-core's form,
+ *     {@code cluster.local/ns/NS/sa/SA}), or null
+ * @param upstreamPeerPrincipal the upstream's principal from its TLS certificate (same form), or null
  */
 record AccessLogEntry(RequestLog log, long startEpochMicros, long upstreamServiceTimeMillis, String xForwardedFor,
-        String userAgent, int attempts, InetSocketAddress downstreamRemote, InetSocketAddress downstreamLocal) {}
+        String userAgent, int attempts, InetSocketAddress downstreamRemote, InetSocketAddress downstreamLocal,
+        String downstreamPeerPrincipal, String upstreamPeerPrincipal) {}

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.SerializableString;
 import com.fasterxml.jackson.core.io.CharacterEscapes;
 import com.fasterxml.jackson.core.io.SerializedString;
 import io.meshproxy.core.filter.RequestLog;
+import io.meshproxy.telemetry.WorkloadInfo;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -31,13 +32,16 @@ import java.util.Arrays;
  * {@code x-envoy-upstream-service-time} header; null without an upstream answer), {@code x_forwarded_for},
  * {@code user_agent}, {@code request_id}, {@code authority}, {@code upstream_host}, {@code upstream_cluster},
  * {@code route_name}, {@code downstream_remote_address}, {@code downstream_local_address}; and
- * {@code downstream_peer_principal} / {@code upstream_peer_principal} ({@code unknown} until mTLS lands) and
+ * {@code downstream_peer_principal} / {@code upstream_peer_principal} (the peer's SPIFFE URI from its mTLS
+ * certificate, {@code spiffe://cluster.local/ns/default/sa/productpage}, as Envoy's
+ * {@code %DOWNSTREAM_PEER_URI_SAN%} / {@code %UPSTREAM_PEER_URI_SAN%}; {@code unknown} for a plaintext peer or
+ * one without a SPIFFE identity; {@code upstream_peer_principal} is null when nothing went upstream) and
  * {@code upstream_request_attempt_count}. A value the request did not have is JSON {@code null}, as in Istio.
  *
  * <p>Used by the writer thread only: not thread-safe.
  */
 final class AccessLogFormat {
-    /** The peer principal before mTLS: Istio writes {@code unknown} for a peer without a certificate. */
+    /** Istio writes {@code unknown} for a peer without a certificate. */
     static final String UNKNOWN_PRINCIPAL = "unknown";
 
     private static final DateTimeFormatter SECONDS =
@@ -91,13 +95,22 @@ final class AccessLogFormat {
         string(g, "route_name", log.routeName());
         string(g, "downstream_remote_address", address(e.downstreamRemote()));
         string(g, "downstream_local_address", address(e.downstreamLocal()));
-        string(g, "downstream_peer_principal", UNKNOWN_PRINCIPAL);
-        string(g, "upstream_peer_principal", log.upstreamHost() == null ? null : UNKNOWN_PRINCIPAL);
+        principal(g, "downstream_peer_principal", e.downstreamPeerPrincipal());
+        if (log.upstreamHost() == null) {
+            g.writeNullField("upstream_peer_principal");
+        } else {
+            principal(g, "upstream_peer_principal", e.upstreamPeerPrincipal());
+        }
         g.writeNumberField("upstream_request_attempt_count", e.attempts());
         g.writeEndObject();
         g.writeRaw('\n');
         g.flush();
         out.write(line.bytes, 0, line.size);
+    }
+
+    /** A principal as its SPIFFE URI, {@code unknown} without one. */
+    private static void principal(JsonGenerator g, String field, String principal) throws IOException {
+        g.writeStringField(field, principal == null ? UNKNOWN_PRINCIPAL : WorkloadInfo.spiffeUri(principal));
     }
 
     private static void string(JsonGenerator g, String field, String value) throws IOException {

@@ -147,7 +147,8 @@ public final class AccessLogger implements TelemetrySink {
             return;
         }
         offer(new AccessLogEntry(log, t.startEpochMicros, t.upstreamServiceTimeMillis(), t.xForwardedFor,
-                t.userAgent, t.attempts, ctx.remoteAddress(), ctx.localAddress()));
+                t.userAgent, t.attempts, ctx.remoteAddress(), ctx.localAddress(), ctx.peerPrincipal(),
+                ctx.upstreamPeerPrincipal()));
     }
 
     /** What {@code alwaysLogErrors} logs: a 5xx, any response flag, or no response at all. */

@@ -44,6 +44,14 @@ import java.util.regex.Pattern;
  * </table>
  *
  * <p>Labels are Istio's ({@code reporter}, {@code source_workload}, ..., {@code connection_security_policy}).
+ * Principals are SPIFFE URIs as Istio writes them. Reported by the destination (an INBOUND listener), a request
+ * that came over mTLS has {@code source_principal} = the caller's ID from its certificate,
+ * {@code destination_principal} = this workload's own ID ({@link WorkloadInfo#principal()}) and
+ * {@code connection_security_policy="mutual_tls"}; a plaintext one has {@code unknown} principals and
+ * {@code none}. Reported by the source (an OUTBOUND listener), a request sent over mTLS (ISTIO_MUTUAL, or any
+ * upstream TLS whose certificate has a SPIFFE ID) has {@code source_principal} = this workload's own ID and
+ * {@code destination_principal} = the upstream's ID from its certificate; {@code connection_security_policy}
+ * stays {@code unknown} at the source, as in Istio.
  * None is unbounded: the destination service comes from configured cluster names only, the response code is
  * 100..599 (anything else {@code 0}), the response flags come from Envoy's fixed set; paths, hosts and client
  * addresses are never labels. A hard cap ({@link TelemetryConfig.Metrics#maxSeries()}) bounds the meters created;
@@ -52,8 +60,13 @@ import java.util.regex.Pattern;
  *
  * <p>Hot path: a request's meters are found by its cluster name (a {@link ConcurrentHashMap} lookup with the
  * configuration's own string) and a packed {@code long} of its other varying labels (a lock-free
- * {@link SeriesTable} lookup); recording is one counter increment and three distribution records. Labels are
- * built only for the first request of a combination.
+ * {@link SeriesTable} lookup), the peer's principal among them as a small interned number
+ * ({@link PrincipalTable}, bounded by the series cap); recording is one counter increment and three
+ * distribution records. Labels are built only for the first request of a combination.
+ *
+ * <p>TLS handshakes of the listeners are counted as Envoy counts them ({@code envoy_listener_ssl_handshake},
+ * {@code envoy_listener_ssl_session_reused}, {@code envoy_listener_ssl_connection_error}, label
+ * {@code listener_name}), those to upstream clusters in the cluster statistics ({@code envoy_cluster_ssl_*}).
  */
 public final class IstioMetrics implements TelemetrySink {
     /** Istio's default buckets of {@code istio_request_duration_milliseconds} (ms). */
@@ -77,6 +90,15 @@ public final class IstioMetrics implements TelemetrySink {
     private static final ResponseFlag[] FLAGS = ResponseFlag.values();
     private static final int SOURCE = 0;
     private static final int DESTINATION = 1;
+    /** Where the peer principal's index starts in a series key (above the response flags). */
+    private static final int PRINCIPAL_SHIFT = 48;
+    private static final long PRINCIPAL_MASK = (1L << PrincipalTable.BITS) - 1;
+
+    static {
+        if (17 + FLAGS.length > PRINCIPAL_SHIFT) {
+            throw new AssertionError("response flags overlap the principal bits of the series key");
+        }
+    }
     /** Micrometer's Prometheus registry adds a {@code _max} gauge to every summary; Istio has none. */
     private static final Set<String> MAX_FAMILIES = Set.of("istio_request_duration_milliseconds_max",
             "istio_request_bytes_max", "istio_response_bytes_max");
@@ -98,6 +120,8 @@ public final class IstioMetrics implements TelemetrySink {
     private final ClusterSeries noCluster;
     private final ConcurrentHashMap<String, TcpSeries> byListener = new ConcurrentHashMap<>();
     private final ClusterStatsExposition clusterStats;
+    private final PrincipalTable principals;
+    private final ListenerSslStats listenerSsl;
 
     private IstioMetrics(TelemetryConfig config, MeterRegistry registry) {
         this.config = config;
@@ -122,6 +146,8 @@ public final class IstioMetrics implements TelemetrySink {
                 + (matcher.keeps("istio_tcp_received_bytes_total") ? 1 : 0);
         this.noCluster = new ClusterSeries(DestinationService.UNKNOWN);
         this.clusterStats = new ClusterStatsExposition(matcher);
+        this.principals = new PrincipalTable(maxSeries);
+        this.listenerSsl = new ListenerSslStats(matcher, maxSeries);
     }
 
     /**
@@ -178,7 +204,13 @@ public final class IstioMetrics implements TelemetrySink {
             }
         }
         int reporter = "destination".equals(t.reporter) ? DESTINATION : SOURCE;
-        long key = key(log.responseCode(), ctx, t);
+        // the peer: the caller at the destination, the upstream at the source
+        int principal = principals.indexOf(reporter == DESTINATION ? ctx.peerPrincipal() : ctx.upstreamPeerPrincipal());
+        if (principal < 0) {
+            dropped.increment();
+            return;
+        }
+        long key = key(log.responseCode(), ctx, t) | (long) principal << PRINCIPAL_SHIFT;
         SeriesTable<RequestSeries> table = cs.requests[reporter];
         RequestSeries s = table.get(key);
         if (s == null && (s = newRequestSeries(cs, reporter, key)) == null) {
@@ -186,6 +218,16 @@ public final class IstioMetrics implements TelemetrySink {
             return;
         }
         s.record(log.durationNanos() / 1_000_000.0, log.bytesReceived(), log.bytesSent());
+    }
+
+    @Override
+    public void onTlsHandshake(String listenerName, boolean resumed, long durationNanos, String peerPrincipal) {
+        listenerSsl.handshake(listenerName, resumed);
+    }
+
+    @Override
+    public void onTlsHandshakeFailed(String listenerName, long durationNanos) {
+        listenerSsl.connectionError(listenerName);
     }
 
     @Override
@@ -216,7 +258,8 @@ public final class IstioMetrics implements TelemetrySink {
 
     /**
      * The varying labels of a request packed in a long: response code (bits 0-9), gRPC status + 1 (10-14),
-     * gRPC (15), TLS downstream (16), Envoy's response flags (17 on, one bit per {@link ResponseFlag}).
+     * gRPC (15), TLS downstream (16), Envoy's response flags (17 on, one bit per {@link ResponseFlag}); the
+     * caller adds the peer principal's {@link PrincipalTable} index at bit 48.
      */
     static long key(int responseCode, RequestContext ctx, RequestTelemetry t) {
         long k = responseCode >= 100 && responseCode <= 599 ? responseCode : 0;
@@ -303,7 +346,7 @@ public final class IstioMetrics implements TelemetrySink {
             int reporter = "destination".equals(config.reporter(l)) ? DESTINATION : SOURCE;
             DestinationService svc = reporter == DESTINATION
                     ? DestinationService.ofWorkload(config.workload()) : DestinationService.UNKNOWN;
-            Tags tags = peerTags(reporter, svc).and("request_protocol", "tcp", "response_flags", "-",
+            Tags tags = peerTags(reporter, svc, 0).and("request_protocol", "tcp", "response_flags", "-",
                     "connection_security_policy", reporter == DESTINATION ? "none" : "unknown");
             return new TcpSeries(counter(TCP_OPENED, tags, "Downstream connections opened (Istio standard metric)"),
                     counter(TCP_CLOSED, tags, "Downstream connections closed (Istio standard metric)"),
@@ -323,6 +366,7 @@ public final class IstioMetrics implements TelemetrySink {
         boolean grpc = (key & (1L << 15)) != 0;
         int gs = (int) ((key >>> 10) & 0x1F);
         boolean secure = (key & (1L << 16)) != 0;
+        int principal = (int) ((key >>> PRINCIPAL_SHIFT) & PRINCIPAL_MASK);
         StringBuilder flags = new StringBuilder();
         for (int i = 0; i < FLAGS.length; i++) {
             if ((key & (1L << (17 + i))) != 0) {
@@ -336,35 +380,45 @@ public final class IstioMetrics implements TelemetrySink {
         if (reporter == DESTINATION && svc == DestinationService.UNKNOWN) {
             svc = DestinationService.ofWorkload(config.workload());
         }
-        return peerTags(reporter, svc).and(
+        String policy;
+        if (reporter == SOURCE) {
+            policy = "unknown"; // Istio: the source does not report the connection's security
+        } else if (principal != 0) {
+            policy = "mutual_tls";
+        } else {
+            // plaintext; a TLS downstream without a SPIFFE identity is not mutual TLS Istio can vouch for
+            policy = secure ? "unknown" : "none";
+        }
+        return peerTags(reporter, svc, principal).and(
                 Tag.of("request_protocol", grpc ? "grpc" : "http"),
                 Tag.of("response_code", Integer.toString(code)),
                 Tag.of("grpc_response_status", grpc && gs > 0 ? Integer.toString(gs - 1) : ""),
                 Tag.of("response_flags", flags.length() == 0 ? "-" : flags.toString()),
-                // Istio: unknown when reported by the source; none for plaintext at the destination (mutual_tls
-                // arrives with proxy-tls); a TLS downstream whose peer identity is not known yet stays unknown.
-                Tag.of("connection_security_policy", reporter == DESTINATION && !secure ? "none" : "unknown"));
+                Tag.of("connection_security_policy", policy));
     }
 
     /**
      * The workload labels: the side that reports is this proxy's workload; the other side is {@code unknown}
-     * (Istio learns it from peer metadata exchange, which meshproxy does not do); principals are {@code unknown}
-     * until mTLS.
+     * (Istio learns it from peer metadata exchange, which meshproxy does not do). Principals come with mTLS:
+     * {@code peer} is the index of the peer's principal (0: none, both principals {@code unknown}); with one,
+     * this side's principal is the workload's own SPIFFE ID.
      */
-    private Tags peerTags(int reporter, DestinationService svc) {
+    private Tags peerTags(int reporter, DestinationService svc, int peer) {
         WorkloadInfo me = config.workload();
         String u = WorkloadInfo.UNKNOWN;
         boolean src = reporter == SOURCE;
+        String own = peer == 0 ? u : me.principal();
+        String other = principals.uri(peer);
         return Tags.of(
                 Tag.of("reporter", src ? "source" : "destination"),
                 Tag.of("source_workload", src ? me.name() : u),
                 Tag.of("source_workload_namespace", src ? me.namespace() : u),
-                Tag.of("source_principal", u),
+                Tag.of("source_principal", src ? own : other),
                 Tag.of("source_app", src ? me.app() : u),
                 Tag.of("source_version", src ? me.version() : u),
                 Tag.of("destination_workload", src ? u : me.name()),
                 Tag.of("destination_workload_namespace", src ? u : me.namespace()),
-                Tag.of("destination_principal", u),
+                Tag.of("destination_principal", src ? other : own),
                 Tag.of("destination_app", src ? u : me.app()),
                 Tag.of("destination_version", src ? u : me.version()),
                 Tag.of("destination_service", svc.service()),
@@ -384,6 +438,7 @@ public final class IstioMetrics implements TelemetrySink {
         StringBuilder out = new StringBuilder(scrape.length() + 4096);
         dropFamilies(scrape, MAX_FAMILIES, out);
         clusterStats.writePrometheus(out);
+        listenerSsl.writePrometheus(out);
         return new AdminEndpoint.Response(200, PROMETHEUS_CONTENT_TYPE, out.toString());
     }
 
@@ -431,12 +486,16 @@ public final class IstioMetrics implements TelemetrySink {
             String labels = labels(meter.getId());
             if (meter instanceof Counter c) {
                 lines.add(base + "_total" + labels + ": " + number(c.count()));
+            } else if (meter instanceof io.micrometer.core.instrument.FunctionCounter c) {
+                // counts kept elsewhere and read here (the sidecar's rbac and jwt_authn counters)
+                lines.add(base + "_total" + labels + ": " + number(c.count()));
             } else if (meter instanceof DistributionSummary d) {
                 lines.add(base + "_count" + labels + ": " + d.count());
                 lines.add(base + "_sum" + labels + ": " + number(d.totalAmount()));
             }
         }
         clusterStats.writePlain(lines);
+        listenerSsl.writePlain(lines);
         lines.sort(null);
         StringBuilder out = new StringBuilder();
         for (String l : lines) {

@@ -57,7 +57,8 @@ import zipkin2.reporter.urlconnection.URLConnectionSender;
  * {@code peer.address}, {@code request_size}, {@code response_size}, {@code guid:x-request-id},
  * {@code user_agent}, {@code component=proxy}, {@code error=true} for a 5xx or no response) and Istio's
  * workload tags ({@code istio.canonical_service}, {@code istio.canonical_revision}, {@code istio.namespace}),
- * plus {@code peer.principal} ({@code unknown} until mTLS identifies peers).
+ * plus {@code peer.principal}: the SPIFFE URI of the peer's mTLS certificate — the caller's on a SERVER span,
+ * the upstream's on a CLIENT span — or {@code unknown} for a plaintext peer.
  *
  * <p><b>Export.</b> Zipkin's {@link AsyncReporter} batches spans on its own thread from a queue bounded by
  * {@link TelemetryConfig.Tracing#maxQueuedSpans()}; a full queue or a failed send drops spans and counts them
@@ -367,7 +368,8 @@ public final class Tracer implements TelemetrySink {
         b.putTag("istio.canonical_service", canonicalService);
         b.putTag("istio.canonical_revision", canonicalRevision);
         b.putTag("istio.namespace", namespace);
-        b.putTag("peer.principal", UNKNOWN_PRINCIPAL);
+        String principal = server ? ctx.peerPrincipal() : ctx.upstreamPeerPrincipal();
+        b.putTag("peer.principal", principal == null ? UNKNOWN_PRINCIPAL : WorkloadInfo.spiffeUri(principal));
         return b.build();
     }
 

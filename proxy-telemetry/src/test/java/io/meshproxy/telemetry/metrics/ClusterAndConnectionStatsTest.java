@@ -97,9 +97,11 @@ class ClusterAndConnectionStatsTest {
             assertEquals(0, stat(p, "envoy_cluster_upstream_rq_pending_overflow", "flaky"));
             assertEquals(1, stat(p, "meshproxy_cluster_circuit_breaker_state", "guarded"), "open after failures");
             assertTrue(p.has("envoy_cluster_outlier_detection_ejections_enforced_total"));
-            // the same requests in Istio's metrics, by destination service
-            assertEquals(Map.of("flaky", 3.0, "guarded", 4.0, "tight", 3.0),
-                    p.sumBy("istio_requests_total", s -> s.label("destination_service_name")));
+            // the same requests in Istio's metrics, by destination service; a request is recorded when it ends,
+            // which can be just after its response reached the client
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertEquals(
+                    Map.of("flaky", 3.0, "guarded", 4.0, "tight", 3.0),
+                    f.scrape().sumBy("istio_requests_total", s -> s.label("destination_service_name"))));
 
             String stats = f.admin("/stats").body();
             assertTrue(stats.contains("cluster.flaky.upstream_rq_retry: 6\n"), stats);

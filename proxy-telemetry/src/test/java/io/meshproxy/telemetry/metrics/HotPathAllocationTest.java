@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Recording a request allocates nothing once its label combination exists: measured with the JVM's per-thread
- * allocation counter around 10,000 recordings (not a speed assertion: a byte count).
+ * allocation counter around 10,000 recordings (not a speed assertion: a byte count). One of the two goes to an
+ * upstream over mTLS, so its peer principal is a label too: interned, it costs no allocation either.
  */
 class HotPathAllocationTest {
     @Test
@@ -22,6 +23,7 @@ class HotPathAllocationTest {
         RequestContext ok = new RequestContext("in", "HTTP/1.1", null, null, false, null, System.nanoTime());
         RequestContext uh = new RequestContext("in", "HTTP/1.1", null, null, false, null, System.nanoTime());
         uh.addResponseFlag(ResponseFlag.UH);
+        ok.upstreamPeerPrincipal("cluster.local/ns/default/sa/bookinfo-reviews");
         RequestTelemetry t = new RequestTelemetry();
         t.reporter = "source";
         RequestLog okLog = new RequestLog("in", "HTTP/1.1", "GET", "a", "/p", "id", "r", IstioMetricsTest.REVIEWS,
@@ -41,6 +43,31 @@ class HotPathAllocationTest {
         assertTrue(allocated < 20_000, "20,000 recordings allocated " + allocated + " bytes");
         assertEquals(8, metrics.seriesCount());
         assertEquals(30_000, metrics.registry().find("istio.requests").tag("response_flags", "UH").counter().count());
+        assertEquals(30_000, metrics.registry().find("istio.requests")
+                .tag("destination_principal", "spiffe://cluster.local/ns/default/sa/bookinfo-reviews")
+                .tag("source_principal", "spiffe://cluster.local/ns/default/sa/bookinfo-productpage")
+                .counter().count());
+        metrics.close();
+    }
+
+    @Test
+    void principalsAreBoundedLikeSeries() {
+        // room for 2 request series (4 meters each): a third principal would pass the cap and is dropped
+        IstioMetrics metrics = IstioMetrics.create(IstioMetricsTest.telemetry(
+                new io.meshproxy.telemetry.TelemetryConfig.Metrics(true, null, null, 8)), null);
+        RequestTelemetry t = new RequestTelemetry();
+        t.reporter = "source";
+        RequestLog log = new RequestLog("in", "HTTP/1.1", "GET", "a", "/p", "id", "r", IstioMetricsTest.REVIEWS,
+                "127.0.0.1:1", 200, "-", "via_upstream", 0, 7, 1_500_000);
+        for (int i = 0; i < 3; i++) {
+            RequestContext ctx = new RequestContext("in", "HTTP/1.1", null, null, false, null, System.nanoTime());
+            ctx.upstreamPeerPrincipal("cluster.local/ns/default/sa/sa-" + i);
+            metrics.onRequestEnd(t, ctx, log);
+        }
+        assertEquals(8, metrics.seriesCount());
+        assertEquals(1, metrics.registry().find("meshproxy.metrics.series.dropped").counter().count());
+        assertEquals(1, metrics.registry().find("istio.requests")
+                .tag("destination_principal", "spiffe://cluster.local/ns/default/sa/sa-1").counter().count());
         metrics.close();
     }
 }

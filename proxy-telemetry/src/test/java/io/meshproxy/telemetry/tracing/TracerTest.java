@@ -48,10 +48,17 @@ class TracerTest {
 
     /** One exchange through listener {@code listener}: start, one upstream attempt, end with {@code status}. */
     static Headers exchange(Tracer tracer, String listener, int status, String... headers) {
+        return exchange(tracer, listener, status, ctx -> {}, headers);
+    }
+
+    /** The same, with {@code setup} applied to the request's context first (what the transport would set). */
+    static Headers exchange(Tracer tracer, String listener, int status,
+            java.util.function.Consumer<RequestContext> setup, String... headers) {
         HttpRequest request = new HttpRequest("GET", "http", "reviews.bookinfo.svc:9080", "/reviews/0?x=1",
                 Headers.of(headers), null);
         RequestContext ctx = new RequestContext(listener, "HTTP/1.1", new InetSocketAddress("127.0.0.7", 40000),
                 new InetSocketAddress("127.0.0.1", 15006), false, null, System.nanoTime());
+        setup.accept(ctx);
         RequestTelemetry t = new RequestTelemetry();
         t.startEpochMicros = 1_700_000_000_000_000L;
         t.startNanos = ctx.startNanos();
@@ -260,6 +267,19 @@ class TracerTest {
         assertEquals("127.0.0.7", s.remoteEndpoint().ipv4(), "a server span's remote side: the caller");
         assertFalse(s.tags().containsKey("error"));
         assertEquals("200", s.tags().get("http.status_code"));
+    }
+
+    @Test
+    void peerPrincipalIsTheCallersSpiffeUriOnAServerSpanAndTheUpstreamsOnAClientSpan() {
+        Tracer tracer = tracer(100, () -> 0);
+        java.util.function.Consumer<RequestContext> mtls = ctx -> {
+            ctx.peerPrincipal("cluster.local/ns/bookinfo/sa/productpage");
+            ctx.upstreamPeerPrincipal("cluster.local/ns/bookinfo/sa/ratings");
+        };
+        exchange(tracer, "inbound", 200, mtls);
+        exchange(tracer, "outbound", 200, mtls);
+        assertEquals("spiffe://cluster.local/ns/bookinfo/sa/productpage", spans.get(0).tags().get("peer.principal"));
+        assertEquals("spiffe://cluster.local/ns/bookinfo/sa/ratings", spans.get(1).tags().get("peer.principal"));
     }
 
     @Test

@@ -23,12 +23,22 @@ public final class AuthorizationFilter implements HttpFilter {
 
     private final AuthorizationEngine engine;
     /** Envoy's {@code rbac.allowed}. */
-    public final LongAdder allowed = new LongAdder();
+    public final LongAdder allowed;
     /** Envoy's {@code rbac.denied}. */
-    public final LongAdder denied = new LongAdder();
+    public final LongAdder denied;
 
     public AuthorizationFilter(AuthorizationEngine engine) {
+        this(engine, new LongAdder(), new LongAdder());
+    }
+
+    /**
+     * Counting into {@code allowed} and {@code denied}, which may outlive this filter: a proxy that swaps in new
+     * policies keeps its {@code rbac.allowed} and {@code rbac.denied} across the swap.
+     */
+    public AuthorizationFilter(AuthorizationEngine engine, LongAdder allowed, LongAdder denied) {
         this.engine = java.util.Objects.requireNonNull(engine, "engine");
+        this.allowed = java.util.Objects.requireNonNull(allowed, "allowed");
+        this.denied = java.util.Objects.requireNonNull(denied, "denied");
     }
 
     public AuthorizationFilter(List<AuthorizationPolicy> policies) {

@@ -57,8 +57,8 @@ public final class JwtAuthenticationFilter implements HttpFilter {
     private final Clock clock;
     private final long skewMillis;
     /** Envoy's {@code jwt_authn.allowed} (with or without a token) and {@code jwt_authn.denied}. */
-    public final LongAdder allowed = new LongAdder();
-    public final LongAdder denied = new LongAdder();
+    public final LongAdder allowed;
+    public final LongAdder denied;
 
     /** With Envoy's 60 s clock skew and the system clock. */
     public JwtAuthenticationFilter(List<JwtRule> rules) {
@@ -66,6 +66,17 @@ public final class JwtAuthenticationFilter implements HttpFilter {
     }
 
     public JwtAuthenticationFilter(List<JwtRule> rules, Clock clock, Duration clockSkew) {
+        this(rules, clock, clockSkew, new LongAdder(), new LongAdder());
+    }
+
+    /**
+     * Counting into {@code allowed} and {@code denied}, which may outlive this filter (a proxy swapping in new
+     * rules keeps its {@code jwt_authn} counts across the swap).
+     */
+    public JwtAuthenticationFilter(List<JwtRule> rules, Clock clock, Duration clockSkew, LongAdder allowed,
+            LongAdder denied) {
+        this.allowed = java.util.Objects.requireNonNull(allowed, "allowed");
+        this.denied = java.util.Objects.requireNonNull(denied, "denied");
         this.rules = List.copyOf(rules);
         this.clock = java.util.Objects.requireNonNull(clock, "clock");
         if (clockSkew.isNegative()) {

@@ -234,6 +234,8 @@ final class DownstreamHandler extends ChannelInboundHandlerAdapter {
         boolean requestEnded;
         boolean responseStarted;
         boolean done;
+        /** A gRPC request: local replies take gRPC's trailers-only form. */
+        boolean grpc;
         int status;
         long bytesSent;
 
@@ -288,6 +290,7 @@ final class DownstreamHandler extends ChannelInboundHandlerAdapter {
                 body = requestBody;
             }
             HttpRequest request = NettyHttp.toRequest(req, "http", body);
+            grpc = LocalReplies.isGrpc(request.headers().get("content-type"));
             if (full != null && requestBody != null) {
                 onContent(full);
             }
@@ -353,7 +356,7 @@ final class DownstreamHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             if (err != null) {
-                sendResponse(LocalReplies.toResponse(ctx, err));
+                sendResponse(LocalReplies.toResponse(ctx, err, grpc));
             } else {
                 sendResponse(response);
             }

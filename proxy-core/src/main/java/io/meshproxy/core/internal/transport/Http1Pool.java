@@ -140,7 +140,7 @@ public final class Http1Pool implements EndpointPool {
     private void connect() {
         connecting++;
         stats.upstreamCxTotal.increment();
-        ChannelFuture f = TlsConnect.connect(bootstrap, host.address(), host.port(), clusterConfig, security);
+        ChannelFuture f = TlsConnect.connect(bootstrap, host.address(), host.port(), clusterConfig, security, stats);
         f.addListener(done -> connected(f));
     }
 

@@ -185,7 +185,7 @@ public final class Http2Pool implements EndpointPool {
     private void connect() {
         connecting++;
         stats.upstreamCxTotal.increment();
-        ChannelFuture f = TlsConnect.connect(bootstrap, host.address(), host.port(), clusterConfig, security);
+        ChannelFuture f = TlsConnect.connect(bootstrap, host.address(), host.port(), clusterConfig, security, stats);
         f.addListener(done -> {
             if (!done.isSuccess()) {
                 connecting--;

@@ -156,6 +156,7 @@ public final class ListenerServer {
                     return;
                 }
                 if (!done.isSuccess()) {
+                    runtime.events().onTlsHandshakeFailed(runtime.name(), System.nanoTime() - started);
                     ctx.close();
                     return;
                 }
@@ -178,6 +179,18 @@ public final class ListenerServer {
                 } else {
                     initConnection(pipeline);
                 }
+            }
+
+            /**
+             * Until the handshake is done, what the TLS handler raises (plaintext on a STRICT port, a refused
+             * certificate) is the peer's fault: the connection closes (the failed handshake event says so too),
+             * without a stack trace in the log for every such client.
+             */
+            @Override
+            public void exceptionCaught(io.netty.channel.ChannelHandlerContext ctx, Throwable cause) {
+                org.slf4j.LoggerFactory.getLogger(ListenerServer.class).debug("listener {}: TLS connection from {}"
+                        + " closed: {}", runtime.name(), ctx.channel().remoteAddress(), cause.toString());
+                ctx.close();
             }
         });
     }

@@ -136,6 +136,9 @@ public final class UpstreamExchange implements ChannelBodyWriter.Outcome, Stream
         }
         this.stream = s;
         Channel ch = s.channel();
+        Channel conn = ch.parent() != null ? ch.parent() : ch;
+        // hasAttr first: attr() would create an empty attribute on every plaintext connection
+        ctx.upstreamPeerPrincipal(conn.hasAttr(Tls.PEER_PRINCIPAL) ? conn.attr(Tls.PEER_PRINCIPAL).get() : null);
         boolean full = body == Body.empty();
         if (full) {
             ch.writeAndFlush(NettyHttp.toNettyRequest(request, true), ch.voidPromise());

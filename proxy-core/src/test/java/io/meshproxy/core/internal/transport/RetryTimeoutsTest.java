@@ -103,6 +103,44 @@ class RetryTimeoutsTest {
     }
 
     @Test
+    void aGrpcRequestGetsItsLocalRepliesAsGrpcStatuses() throws Exception {
+        RequestLogs logs = new RequestLogs();
+        try (TestUpstream up = TestUpstream.start("up");
+             MeshProxy proxy = MeshProxy.builder().requestLogListener(logs)
+                     .config(config(RouteAction.to("backend"),
+                             RetryTest.endpoints(UpstreamProtocol.HTTP2, up.port()), null))
+                     .build().start();
+             RawHttp c = new RawHttp(proxy.listenerPort("in"))) {
+            // The deadline passes at the proxy: DEADLINE_EXCEEDED (Envoy's answer), not UNAVAILABLE from a 504.
+            RawHttp.Response r = c.send("POST /delay/30000 HTTP/1.1\r\nHost: b\r\ncontent-type: application/grpc\r\n"
+                    + "grpc-timeout: 300m\r\ncontent-length: 0\r\n\r\n").read();
+            assertEquals(200, r.status(), "gRPC's trailers-only form");
+            assertEquals("application/grpc", r.headers().get("content-type"));
+            assertEquals("4", r.headers().get("grpc-status"));
+            assertEquals("UT", logs.awaitPath("/delay").responseFlags());
+            assertEquals("", r.text());
+        }
+        // No endpoint answers: UNAVAILABLE, with the details as grpc-message.
+        int closedPort;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closedPort = s.getLocalPort();
+        }
+        try (MeshProxy proxy = MeshProxy.builder()
+                     .config(config(RouteAction.to("backend"),
+                             RetryTest.endpoints(UpstreamProtocol.HTTP2, closedPort), null))
+                     .build().start();
+             RawHttp c = new RawHttp(proxy.listenerPort("in"))) {
+            RawHttp.Response r = c.send("POST /x HTTP/1.1\r\nHost: b\r\ncontent-type: application/grpc+proto\r\n"
+                    + "content-length: 0\r\n\r\n").read();
+            assertEquals(200, r.status());
+            assertEquals("14", r.headers().get("grpc-status"));
+            assertTrue(r.headers().get("grpc-message") != null && !r.headers().get("grpc-message").isEmpty());
+            // The same failure without gRPC stays an HTTP 503.
+            assertEquals(503, c.send("GET /x HTTP/1.1\r\nHost: b\r\n\r\n").read().status());
+        }
+    }
+
+    @Test
     void aStreamWithNoBytesMovingEndsWithSI() throws Exception {
         RequestLogs logs = new RequestLogs();
         try (TestUpstream up = TestUpstream.start("up");
