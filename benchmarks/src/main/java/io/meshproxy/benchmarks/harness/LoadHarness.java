@@ -65,6 +65,8 @@ public final class LoadHarness {
         boolean pin;
         Integer workers;
         Path jar = Path.of("proxy-sidecar/target/meshproxy.jar");
+        /** bin/meshproxy when it is there (run from the repository), "none" for a plain java -jar. */
+        Path launcher = Files.isRegularFile(Path.of("bin/meshproxy")) ? Path.of("bin/meshproxy") : null;
         Path out = Path.of("benchmarks/results");
         int upstreamDelayMillis;
         final List<String> args = new ArrayList<>();
@@ -107,6 +109,10 @@ public final class LoadHarness {
                     case "--pin" -> o.pin = true;
                     case "--workers" -> o.workers = atLeast(args, ++i, 1);
                     case "--jar" -> o.jar = Path.of(value(args, ++i));
+                    case "--launcher" -> {
+                        String v = value(args, ++i);
+                        o.launcher = v.equals("none") ? null : Path.of(v);
+                    }
                     case "--out" -> o.out = Path.of(value(args, ++i));
                     case "--upstream-delay-ms" -> o.upstreamDelayMillis = atLeast(args, ++i, 0);
                     case "-h", "--help" -> {
@@ -170,6 +176,8 @@ public final class LoadHarness {
               --workers N            event loops / worker processes / threads of every proxy (default: the proxy
                                      cores with --pin, else nproc)
               --jar FILE             the sidecar jar (proxy-sidecar/target/meshproxy.jar)
+              --launcher SCRIPT|none the sidecars run through SCRIPT (default bin/meshproxy, the JVM flags of a
+                                     small sidecar), or with none as plain java -jar
               --out DIR              where the report goes (benchmarks/results)
             """;
 
@@ -233,7 +241,8 @@ public final class LoadHarness {
         Map<String, Scenario> running = new LinkedHashMap<>();
         try (FixedResponseUpstream upstream = new FixedResponseUpstream(o.payload, UPSTREAM_NAME,
                 Duration.ofMillis(o.upstreamDelayMillis), 0, Duration.ZERO)) {
-            Scenario.Setup setup = new Scenario.Setup(upstream.port(), o.jar.toAbsolutePath(), workers,
+            Scenario.Setup setup = new Scenario.Setup(upstream.port(), o.jar.toAbsolutePath(),
+                    o.launcher == null ? null : o.launcher.toAbsolutePath(), workers,
                     pinning.proxyPrefix(), work, o.protocol, o.requestBytes);
             for (String name : wanted) {
                 System.out.println("starting " + name + " ...");

@@ -31,8 +31,12 @@ public abstract class Scenario implements AutoCloseable {
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
 
     /** What every scenario shares: the upstream, the sidecar jar, the worker count, the pinning, a temp dir. */
-    public record Setup(int upstreamPort, Path sidecarJar, int workers, List<String> proxyPrefix, Path work,
-            Protocol protocol, int requestBytes) {}
+    /**
+     * @param launcher the script the sidecars run through ({@code bin/meshproxy}: the JVM flags of a small sidecar,
+     *     as users run it), or null for a plain {@code java -jar}
+     */
+    public record Setup(int upstreamPort, Path sidecarJar, Path launcher, int workers, List<String> proxyPrefix,
+            Path work, Protocol protocol, int requestBytes) {}
 
     private final String name;
     private final int hops;
@@ -108,13 +112,30 @@ public abstract class Scenario implements AutoCloseable {
                 : Targets.http1(port, AUTHORITY, PATH, setup.requestBytes());
     }
 
+    /**
+     * The sidecar jar run with {@code args}: through the launcher script when there is one (it {@code exec}s the JVM,
+     * and {@code env} execs the script, so the child's PID is the JVM's and /proc reads the proxy), else
+     * {@code java -jar}.
+     */
     static List<String> javaJar(Setup setup, String... args) {
         List<String> cmd = new ArrayList<>(setup.proxyPrefix());
-        cmd.add(ProcessHandle.current().info().command().orElse("java"));
-        cmd.add("-jar");
-        cmd.add(setup.sidecarJar().toString());
+        if (setup.launcher() != null) {
+            cmd.add("env");
+            cmd.add("MESHPROXY_JAR=" + setup.sidecarJar());
+            cmd.add(setup.launcher().toString());
+        } else {
+            cmd.add(ProcessHandle.current().info().command().orElse("java"));
+            cmd.add("-jar");
+            cmd.add(setup.sidecarJar().toString());
+        }
         cmd.addAll(List.of(args));
         return cmd;
+    }
+
+    /** How the sidecars' JVM is started, for the descriptions. */
+    static String launch(Setup setup) {
+        return setup.launcher() != null ? "`" + setup.launcher().getFileName() + "` (its small-footprint JVM flags)"
+                : "`java -jar` (default JVM flags)";
     }
 
     // ------------------------------------------------------------------ direct
@@ -250,10 +271,12 @@ public abstract class Scenario implements AutoCloseable {
         private final ChildProcess client;
         private final Target target;
         private final int workers;
+        private final String launch;
 
         TwoHopMutualTls(Setup setup, EventLoopGroup group) throws IOException, InterruptedException {
             super("sidecar-2hop-mtls", 2);
             this.workers = setup.workers();
+            this.launch = launch(setup);
             Path certs = setup.work().resolve("certs");
             List<String> certsCommand = javaJar(setup, "certs", "--out", certs.toString(), "--trust-domain",
                     "cluster.local", "--workload", "default/reviews", "--workload", "default/productpage");
@@ -350,7 +373,8 @@ public abstract class Scenario implements AutoCloseable {
 
         @Override
         public String describe() {
-            return "two `meshproxy.jar run` processes, " + workers + " event loop(s) each: OUTBOUND (DestinationRule"
+            return "two `meshproxy.jar run` processes through " + launch + ", " + workers
+                    + " event loop(s) each: OUTBOUND (DestinationRule"
                     + " ISTIO_MUTUAL) → mTLS → INBOUND (PeerAuthentication STRICT); Istio metrics on in both";
         }
 
