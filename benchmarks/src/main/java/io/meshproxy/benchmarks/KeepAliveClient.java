@@ -31,7 +31,7 @@ import java.util.concurrent.CompletableFuture;
  * {@link CompletableFuture} per response. The direct path and the listener path use this same client, so
  * the difference between them is the proxy.
  */
-final class KeepAliveClient implements AutoCloseable {
+public final class KeepAliveClient implements AutoCloseable {
     private static final int MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
     private final Channel channel;
@@ -46,10 +46,10 @@ final class KeepAliveClient implements AutoCloseable {
      * UTF-8 text when the request was sent with {@link #getText} (null otherwise, so a measured request
      * decodes nothing).
      */
-    record Response(int status, int bodyBytes, String upstream, String text) {}
+    public record Response(int status, int bodyBytes, String upstream, String text) {}
 
     /** Connects to {@code 127.0.0.1:port} on one of {@code group}'s loops; {@code authority} goes in {@code Host}. */
-    KeepAliveClient(EventLoopGroup group, int port, String authority) throws InterruptedException {
+    public KeepAliveClient(EventLoopGroup group, int port, String authority) throws InterruptedException {
         this(group, port, authority, null);
     }
 
@@ -57,7 +57,7 @@ final class KeepAliveClient implements AutoCloseable {
      * As {@link #KeepAliveClient(EventLoopGroup, int, String)}, over TLS when {@code tls} is not null (a client
      * context; its handler goes first in the pipeline, and requests wait in it until the handshake is done).
      */
-    KeepAliveClient(EventLoopGroup group, int port, String authority, SslContext tls) throws InterruptedException {
+    public KeepAliveClient(EventLoopGroup group, int port, String authority, SslContext tls) throws InterruptedException {
         this.authority = authority;
         this.channel = new Bootstrap()
                 .group(group)
@@ -80,12 +80,12 @@ final class KeepAliveClient implements AutoCloseable {
      * The event loop of this client's connection: a request sent from it, and the callbacks of its response
      * future registered there, run without a thread hand-off.
      */
-    EventLoop eventLoop() {
+    public EventLoop eventLoop() {
         return channel.eventLoop();
     }
 
     /** A GET of {@code path}. */
-    CompletableFuture<Response> get(String path) {
+    public CompletableFuture<Response> get(String path) {
         return send(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, path, Unpooled.EMPTY_BUFFER));
     }
 
@@ -96,7 +96,7 @@ final class KeepAliveClient implements AutoCloseable {
     }
 
     /** A POST of {@code body} (not copied: the caller must not change it) to {@code path}. */
-    CompletableFuture<Response> post(String path, byte[] body) {
+    public CompletableFuture<Response> post(String path, byte[] body) {
         ByteBuf content = Unpooled.wrappedBuffer(body);
         FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, path, content);
         request.headers()
@@ -132,6 +132,11 @@ final class KeepAliveClient implements AutoCloseable {
             pending = null;
             f.completeExceptionally(cause);
         }
+    }
+
+    /** Whether the connection is still open. */
+    public boolean isOpen() {
+        return channel.isActive();
     }
 
     @Override

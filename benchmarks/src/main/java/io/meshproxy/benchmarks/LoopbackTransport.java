@@ -19,26 +19,26 @@ import io.netty.util.concurrent.DefaultThreadFactory;
  * {@code -Dmeshproxy.transport=nio} forcing NIO — the same choice meshproxy makes, so the direct path and
  * the proxied path run on the same kind of sockets.
  */
-final class LoopbackTransport {
-    static final boolean EPOLL = !"nio".equalsIgnoreCase(System.getProperty("meshproxy.transport"))
+public final class LoopbackTransport {
+    public static final boolean EPOLL = !"nio".equalsIgnoreCase(System.getProperty("meshproxy.transport"))
             && Epoll.isAvailable();
 
     private LoopbackTransport() {}
 
-    static String name() {
+    public static String name() {
         return EPOLL ? "epoll" : "nio";
     }
 
-    static EventLoopGroup newGroup(int threads, String name) {
+    public static EventLoopGroup newGroup(int threads, String name) {
         IoHandlerFactory factory = EPOLL ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name, true), factory);
     }
 
-    static Class<? extends ServerChannel> serverChannel() {
+    public static Class<? extends ServerChannel> serverChannel() {
         return EPOLL ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
     }
 
-    static Class<? extends SocketChannel> socketChannel() {
+    public static Class<? extends SocketChannel> socketChannel() {
         return EPOLL ? EpollSocketChannel.class : NioSocketChannel.class;
     }
 }

@@ -13,26 +13,26 @@ import java.util.Locale;
  * Where and when a run happened, for the header of a results file: the date, the processors the JVM sees
  * ({@code nproc}), the CPU model, the load average, the JVM. A figure means nothing without them.
  */
-final class RunEnvironment {
+public final class RunEnvironment {
     private RunEnvironment() {}
 
     /** {@code 2026-11-22 08:40 UTC}. */
-    static String now() {
+    public static String now() {
         return ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'", Locale.ROOT));
     }
 
     /** {@code 2026-11-22}. */
-    static String today() {
+    public static String today() {
         return ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ISO_LOCAL_DATE);
     }
 
     /** Processors available to this JVM: what {@code nproc} prints. */
-    static int nproc() {
+    public static int nproc() {
         return Runtime.getRuntime().availableProcessors();
     }
 
     /** The first {@code model name} of /proc/cpuinfo, or {@code os.arch}. */
-    static String cpuModel() {
+    public static String cpuModel() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
                 if (line.startsWith("model name")) {
@@ -46,7 +46,7 @@ final class RunEnvironment {
     }
 
     /** The 1, 5 and 15 minute load averages of /proc/loadavg, or "n/a". */
-    static String loadAverage() {
+    public static String loadAverage() {
         try {
             String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
             return f[0] + " " + f[1] + " " + f[2];
@@ -56,12 +56,12 @@ final class RunEnvironment {
     }
 
     /** {@code OpenJDK 64-Bit Server VM 17.0.15+6-Debian-1deb12u1}. */
-    static String jvm() {
+    public static String jvm() {
         return System.getProperty("java.vm.name") + " " + Runtime.version();
     }
 
     /** Markdown list items describing the machine, the JVM and the load average at {@code loadAtStart}. */
-    static List<String> describe(String loadAtStart) {
+    public static List<String> describe(String loadAtStart) {
         return List.of(
                 "- date: " + now(),
                 "- machine: `nproc` = " + nproc() + ", " + cpuModel() + ", " + System.getProperty("os.name") + " "
@@ -81,7 +81,7 @@ final class RunEnvironment {
     }
 
     /** Writes {@code text} to {@code file}, creating its directory. */
-    static void write(Path file, String text) throws IOException {
+    public static void write(Path file, String text) throws IOException {
         Path parent = file.toAbsolutePath().getParent();
         if (parent != null) {
             Files.createDirectories(parent);

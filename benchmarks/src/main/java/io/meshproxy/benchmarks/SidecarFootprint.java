@@ -1,5 +1,15 @@
 package io.meshproxy.benchmarks;
 
+import static io.meshproxy.benchmarks.harness.Procfs.clockTicks;
+import static io.meshproxy.benchmarks.harness.Procfs.cpuTicks;
+import static io.meshproxy.benchmarks.harness.Procfs.freePort;
+import static io.meshproxy.benchmarks.harness.Procfs.tail;
+import static io.meshproxy.benchmarks.harness.Procfs.ticksByThread;
+import static io.meshproxy.benchmarks.harness.Procfs.topThreads;
+
+import io.meshproxy.benchmarks.harness.ChildProcess;
+import io.meshproxy.benchmarks.harness.OpenLoopLoad;
+import io.meshproxy.benchmarks.harness.Procfs.ProcStatus;
 import io.meshproxy.config.ConfigLoader;
 import io.meshproxy.config.LoadedConfig;
 import io.meshproxy.core.config.ListenerConfig;
@@ -65,10 +75,9 @@ import java.util.stream.Stream;
  *     [--payload 1024] [--admin-port P] [--outbound-port P] [--out benchmarks/results/sidecar-footprint.md]</pre>
  */
 public final class SidecarFootprint {
-    static final String AUTHORITY = "reviews";
-    static final String PATH = "/reviews";
+    public static final String AUTHORITY = "reviews";
+    public static final String PATH = "/reviews";
     static final String UPSTREAM_NAME = "footprint-upstream";
-    private static final long STOP_TIMEOUT_SECONDS = 10;
 
     private SidecarFootprint() {}
 
@@ -345,10 +354,10 @@ public final class SidecarFootprint {
             report.command = command(o, configDir, adminPort, outboundPort);
             System.out.println("starting: " + String.join(" ", report.command) + "  (output: " + report.log + ")");
 
-            Child child = Child.start(report.command, report.log);
+            ChildProcess child = ChildProcess.start(report.command, report.log);
             try {
                 long launched = System.nanoTime();
-                String notReady = awaitReady(child.process, adminPort, Duration.ofSeconds(o.readyTimeoutSeconds));
+                String notReady = child.awaitHttp200(adminPort, "/ready", Duration.ofSeconds(o.readyTimeoutSeconds));
                 if (notReady != null) {
                     report.failure = notReady + "; last lines of the sidecar's output:\n\n```\n" + tail(report.log, 15)
                             + "```";
@@ -357,8 +366,8 @@ public final class SidecarFootprint {
                 report.readyMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - launched);
                 ProcessHandle measured = child.measured();
                 report.pid = measured.pid();
-                if (measured.pid() != child.process.pid()) {
-                    report.pidNote = " (the `java` descendant of the launched PID " + child.process.pid() + ")";
+                if (measured.pid() != child.process().pid()) {
+                    report.pidNote = " (the `java` descendant of the launched PID " + child.process().pid() + ")";
                 }
                 System.out.printf("ready after %d ms; measuring PID %d%n", report.readyMillis, report.pid);
                 report.routingNote = checkRouting(clientGroup, outboundPort);
@@ -423,7 +432,7 @@ public final class SidecarFootprint {
             } catch (Exception e) {
                 report.failure = e + "; last lines of the sidecar's output:\n\n```\n" + tail(report.log, 15) + "```";
             } finally {
-                child.stop();
+                child.close();
             }
             return report;
         } finally {
@@ -442,7 +451,7 @@ public final class SidecarFootprint {
         }
     }
 
-    static String proxyYaml(int adminPort, int outboundPort) {
+    public static String proxyYaml(int adminPort, int outboundPort) {
         return """
                 apiVersion: meshproxy.io/v1alpha1
                 kind: Proxy
@@ -454,7 +463,7 @@ public final class SidecarFootprint {
                 """.formatted(adminPort, outboundPort);
     }
 
-    static String serviceEntryYaml(int upstreamPort) {
+    public static String serviceEntryYaml(int upstreamPort) {
         return """
                 apiVersion: networking.istio.io/v1
                 kind: ServiceEntry
@@ -537,44 +546,6 @@ public final class SidecarFootprint {
         return words;
     }
 
-    /** A loopback port free now (bound to port 0, then released). */
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
-
-    /** Null once {@code /ready} answers 200; otherwise why not. */
-    static String awaitReady(Process process, int adminPort, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        String last = "no answer";
-        while (System.nanoTime() - deadline < 0) {
-            if (!process.isAlive()) {
-                return "the sidecar exited with status " + process.exitValue() + " before its admin /ready answered";
-            }
-            try {
-                HttpURLConnection c = (HttpURLConnection) new URL("http://127.0.0.1:" + adminPort + "/ready")
-                        .openConnection();
-                c.setConnectTimeout(500);
-                c.setReadTimeout(1000);
-                try {
-                    int status = c.getResponseCode();
-                    if (status == 200) {
-                        return null;
-                    }
-                    last = "status " + status;
-                } finally {
-                    c.disconnect();
-                }
-            } catch (IOException e) {
-                last = e.toString();
-            }
-            Thread.sleep(20);
-        }
-        return "the admin /ready on 127.0.0.1:" + adminPort + " did not answer 200 within " + timeout.toSeconds()
-                + " s (last: " + last + ")";
-    }
-
     /**
      * Null when {@code Host: reviews} through the outbound listener is answered 200 by the benchmark's
      * upstream; otherwise a note for the report (another command may route elsewhere, as the demo does).
@@ -591,178 +562,6 @@ public final class SidecarFootprint {
                         + " serve the config written; it routes `Host: " + AUTHORITY + "` elsewhere)";
             }
             return null;
-        }
-    }
-
-    /** CLK_TCK ({@code getconf CLK_TCK}), 100 if that cannot be run. */
-    static long clockTicks() {
-        try {
-            Process p = new ProcessBuilder("getconf", "CLK_TCK").redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
-            if (p.waitFor(5, TimeUnit.SECONDS) && p.exitValue() == 0) {
-                return Long.parseLong(out);
-            }
-        } catch (IOException | NumberFormatException e) {
-            // fall through
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        return 100;
-    }
-
-    /** utime + stime of /proc/PID/stat, in clock ticks. */
-    static long cpuTicks(long pid) throws IOException {
-        return ticks(Files.readString(Path.of("/proc/" + pid + "/stat")));
-    }
-
-    /** utime + stime of a /proc stat line. */
-    private static long ticks(String stat) {
-        // pid (comm) state ppid ...: comm may hold spaces and parentheses, so count from the last ')'.
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split("\\s+");
-        return Long.parseLong(f[11]) + Long.parseLong(f[12]); // fields 14 and 15 of proc(5)
-    }
-
-    /**
-     * CPU ticks of each thread of {@code pid}, summed by thread name with its numbers replaced by # ("GC Thread##",
-     * "meshproxy-#-#"; the kernel keeps 15 characters of a name: "C2 CompilerThre"), from /proc/PID/task/TID/stat;
-     * threads that end in between are missed.
-     */
-    static Map<String, Long> ticksByThread(long pid) {
-        Map<String, Long> out = new TreeMap<>();
-        try (Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
-            for (Path task : (Iterable<Path>) tasks::iterator) {
-                try {
-                    String stat = Files.readString(task.resolve("stat"));
-                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("(?<=[-#])[0-9]+|[0-9]+$", "#");
-                    out.merge(name, ticks(stat), Long::sum);
-                } catch (IOException | RuntimeException e) {
-                    // the thread ended
-                }
-            }
-        } catch (IOException e) {
-            // the process ended
-        }
-        return out;
-    }
-
-    /** The threads that used the most CPU between two {@link #ticksByThread} readings: "name 1.23 s, ...". */
-    static String topThreads(Map<String, Long> before, Map<String, Long> after, long clockTicks, int n) {
-        List<Map.Entry<String, Long>> deltas = new ArrayList<>();
-        after.forEach((name, t) -> deltas.add(Map.entry(name, t - before.getOrDefault(name, 0L))));
-        deltas.sort(Map.Entry.<String, Long>comparingByValue().reversed());
-        List<String> out = new ArrayList<>();
-        for (Map.Entry<String, Long> e : deltas.subList(0, Math.min(n, deltas.size()))) {
-            if (e.getValue() > 0) {
-                out.add(String.format(Locale.ROOT, "`%s` %.2f s", e.getKey(), e.getValue() / (double) clockTicks));
-            }
-        }
-        return out.isEmpty() ? "none measurable" : String.join(", ", out);
-    }
-
-    /** VmRSS, VmHWM (kB) and Threads of /proc/PID/status. */
-    record ProcStatus(long rssKb, long hwmKb, int threads) {
-        static ProcStatus read(long pid) throws IOException {
-            long rss = -1;
-            long hwm = -1;
-            int threads = -1;
-            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    rss = kb(line);
-                } else if (line.startsWith("VmHWM:")) {
-                    hwm = kb(line);
-                } else if (line.startsWith("Threads:")) {
-                    threads = Integer.parseInt(line.substring(8).trim());
-                }
-            }
-            if (rss < 0) {
-                throw new IOException("no VmRSS in /proc/" + pid + "/status (a zombie?)");
-            }
-            return new ProcStatus(rss, hwm, threads);
-        }
-
-        private static long kb(String line) {
-            return Long.parseLong(line.replaceAll("[^0-9]", ""));
-        }
-    }
-
-    static String tail(Path file, int lines) {
-        try {
-            List<String> all = Files.readAllLines(file, StandardCharsets.UTF_8);
-            StringBuilder sb = new StringBuilder();
-            for (String l : all.subList(Math.max(0, all.size() - lines), all.size())) {
-                sb.append(l).append('\n');
-            }
-            return sb.toString();
-        } catch (IOException | RuntimeException e) {
-            return "(cannot read " + file + ": " + e + ")\n";
-        }
-    }
-
-    /** The sidecar process: output to a file, stopped (with its descendants) however this run ends. */
-    static final class Child {
-        final Process process;
-        private final Thread hook;
-
-        private Child(Process process) {
-            this.process = process;
-            this.hook = new Thread(this::kill, "footprint-child-killer");
-        }
-
-        static Child start(List<String> command, Path log) throws IOException {
-            Process p = new ProcessBuilder(command)
-                    .redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.to(log.toFile())) // a file never blocks the child
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                    .start();
-            Child c = new Child(p);
-            Runtime.getRuntime().addShutdownHook(c.hook);
-            return c;
-        }
-
-        /** The child, or its first {@code java} descendant when the child itself is not a JVM (a script). */
-        ProcessHandle measured() {
-            ProcessHandle root = process.toHandle();
-            if (isJava(root)) {
-                return root;
-            }
-            Optional<ProcessHandle> jvm = root.descendants().filter(Child::isJava).findFirst();
-            return jvm.orElse(root);
-        }
-
-        private static boolean isJava(ProcessHandle h) {
-            return h.info().command().map(c -> c.equals("java") || c.endsWith("/java")).orElse(false);
-        }
-
-        /** SIGTERM to the child and its descendants; SIGKILL to whatever is left after 10 s. */
-        void stop() {
-            kill();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException e) {
-                // shutting down
-            }
-        }
-
-        private void kill() {
-            List<ProcessHandle> all = new ArrayList<>(process.descendants().toList());
-            all.add(process.toHandle());
-            all.forEach(ProcessHandle::destroy);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STOP_TIMEOUT_SECONDS);
-            for (ProcessHandle h : all) {
-                long left = deadline - System.nanoTime();
-                try {
-                    h.onExit().get(Math.max(0, left), TimeUnit.NANOSECONDS);
-                } catch (Exception e) {
-                    // still alive: forced below
-                }
-            }
-            for (ProcessHandle h : all) {
-                if (h.isAlive()) {
-                    System.err.println("sidecar PID " + h.pid() + " still alive " + STOP_TIMEOUT_SECONDS
-                            + " s after SIGTERM: SIGKILL");
-                    h.destroyForcibly();
-                }
-            }
         }
     }
 }
