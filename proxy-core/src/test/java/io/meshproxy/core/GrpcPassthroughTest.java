@@ -1,5 +1,8 @@
 package io.meshproxy.core;
 
+import static io.meshproxy.core.testing.GrpcBytes.collectInto;
+import static io.meshproxy.core.testing.GrpcBytes.str;
+import static io.meshproxy.core.testing.GrpcBytes.utf8;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -14,6 +17,7 @@ import io.grpc.ForwardingServerCall;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
+import io.meshproxy.core.testing.GrpcBytes;
 import io.grpc.Server;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -33,12 +37,7 @@ import io.meshproxy.core.config.UpstreamProtocol;
 import io.meshproxy.core.internal.transport.ObservedBody;
 import io.meshproxy.core.testing.Configs;
 import io.meshproxy.core.testing.TestUpstream;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -573,57 +572,6 @@ class GrpcPassthroughTest {
     // ---- plumbing ----
 
     private static MethodDescriptor<byte[], byte[]> method(MethodDescriptor.MethodType type, String name) {
-        return MethodDescriptor.<byte[], byte[]>newBuilder()
-                .setType(type)
-                .setFullMethodName(MethodDescriptor.generateFullMethodName(SERVICE, name))
-                .setRequestMarshaller(BytesMarshaller.INSTANCE)
-                .setResponseMarshaller(BytesMarshaller.INSTANCE)
-                .build();
-    }
-
-    private static final class BytesMarshaller implements MethodDescriptor.Marshaller<byte[]> {
-        static final BytesMarshaller INSTANCE = new BytesMarshaller();
-
-        @Override
-        public InputStream stream(byte[] value) {
-            return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-            try {
-                return stream.readAllBytes();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-    }
-
-    /** Puts each message, then "completed" or the error, into {@code q}. */
-    private static StreamObserver<byte[]> collectInto(BlockingQueue<Object> q) {
-        return new StreamObserver<>() {
-            @Override
-            public void onNext(byte[] value) {
-                q.add(value);
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                q.add(t);
-            }
-
-            @Override
-            public void onCompleted() {
-                q.add("completed");
-            }
-        };
-    }
-
-    private static byte[] utf8(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static String str(byte[] b) {
-        return new String(b, StandardCharsets.UTF_8);
+        return GrpcBytes.method(SERVICE, type, name);
     }
 }

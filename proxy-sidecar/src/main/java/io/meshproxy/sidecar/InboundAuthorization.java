@@ -79,7 +79,7 @@ final class InboundAuthorization implements HttpFilter, AutoCloseable {
      * The checks of {@code loaded}, built but not in force yet: {@link #install} puts them in force, or
      * {@link #discard} drops them (a reload that failed after them). Throws when a check cannot be built.
      */
-    final class Prepared {
+    static final class Prepared {
         private final Snapshot snapshot;
         private final LoadedConfig loaded;
 

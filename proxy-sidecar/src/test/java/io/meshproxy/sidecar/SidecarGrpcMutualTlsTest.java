@@ -1,5 +1,8 @@
 package io.meshproxy.sidecar;
 
+import static io.meshproxy.core.testing.GrpcBytes.collectInto;
+import static io.meshproxy.core.testing.GrpcBytes.str;
+import static io.meshproxy.core.testing.GrpcBytes.utf8;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -11,6 +14,7 @@ import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
+import io.meshproxy.core.testing.GrpcBytes;
 import io.grpc.Server;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -28,14 +32,9 @@ import io.meshproxy.core.config.DownstreamTlsMode;
 import io.meshproxy.core.config.UpstreamProtocol;
 import io.meshproxy.core.config.UpstreamTls;
 import io.meshproxy.core.testing.RawHttp;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -289,57 +288,6 @@ class SidecarGrpcMutualTlsTest {
     // ---- plumbing ----
 
     private static MethodDescriptor<byte[], byte[]> method(MethodDescriptor.MethodType type, String name) {
-        return MethodDescriptor.<byte[], byte[]>newBuilder()
-                .setType(type)
-                .setFullMethodName(MethodDescriptor.generateFullMethodName(SERVICE, name))
-                .setRequestMarshaller(Bytes.INSTANCE)
-                .setResponseMarshaller(Bytes.INSTANCE)
-                .build();
-    }
-
-    /** Messages as raw bytes: no protoc needed. */
-    private static final class Bytes implements MethodDescriptor.Marshaller<byte[]> {
-        static final Bytes INSTANCE = new Bytes();
-
-        @Override
-        public InputStream stream(byte[] value) {
-            return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-            try {
-                return stream.readAllBytes();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-    }
-
-    private static StreamObserver<byte[]> collectInto(BlockingQueue<Object> q) {
-        return new StreamObserver<>() {
-            @Override
-            public void onNext(byte[] value) {
-                q.add(value);
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                q.add(t);
-            }
-
-            @Override
-            public void onCompleted() {
-                q.add("completed");
-            }
-        };
-    }
-
-    private static byte[] utf8(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static String str(byte[] b) {
-        return new String(b, StandardCharsets.UTF_8);
+        return GrpcBytes.method(SERVICE, type, name);
     }
 }

@@ -45,7 +45,8 @@ class MeshMutualTlsTest {
                 .build().start();
     }
 
-    static MeshProxy clientSide(MeshTransportSecurity security, int port, UpstreamProtocol protocol, int perConnection) {
+    static MeshProxy clientSide(io.meshproxy.core.tls.TransportSecurity security, int port, UpstreamProtocol protocol,
+            int perConnection) {
         return MeshProxy.builder().transportSecurity(security)
                 .config(ProxyConfig.builder()
                         .listener(ListenerConfig.builder().name("outbound").port(0).routes(Configs.allTo("b")).build())

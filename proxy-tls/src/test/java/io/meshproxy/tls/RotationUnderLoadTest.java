@@ -6,13 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.meshproxy.core.MeshProxy;
-import io.meshproxy.core.config.ClusterConfig;
-import io.meshproxy.core.config.ConnectionPoolConfig;
 import io.meshproxy.core.config.DownstreamTlsMode;
 import io.meshproxy.core.config.ListenerConfig;
 import io.meshproxy.core.config.ProxyConfig;
 import io.meshproxy.core.config.UpstreamProtocol;
-import io.meshproxy.core.config.UpstreamTls;
 import io.meshproxy.core.testing.Configs;
 import io.meshproxy.core.testing.RawHttp;
 import io.meshproxy.core.testing.TestUpstream;
@@ -51,17 +48,6 @@ class RotationUnderLoadTest {
                 .build().start();
     }
 
-    static MeshProxy outbound(TransportSecurity security, int port, UpstreamProtocol protocol, int perConnection) {
-        return MeshProxy.builder().transportSecurity(security)
-                .config(ProxyConfig.builder()
-                        .listener(ListenerConfig.builder().name("outbound").port(0).routes(Configs.allTo("b")).build())
-                        .cluster(ClusterConfig.builder().name("b").protocol(protocol).endpoint("127.0.0.1", port)
-                                .connectionPool(new ConnectionPoolConfig(perConnection, 0, null))
-                                .tls(UpstreamTls.ISTIO_MUTUAL).build())
-                        .build())
-                .build().start();
-    }
-
     static IdentityWatcher watcher(Path w) throws InvalidIdentityException {
         return IdentityWatcher.builder(w.resolve("cert-chain.pem"), w.resolve("key.pem"), w.resolve("root-cert.pem"),
                 Identities.TD).pollInterval(Duration.ofMillis(50)).build();
@@ -91,8 +77,8 @@ class RotationUnderLoadTest {
         List<Thread> load = new ArrayList<>();
         try (TestUpstream app = TestUpstream.start("app");
              MeshProxy bProxy = inbound(b, app);
-             MeshProxy a1Proxy = outbound(a1, bProxy.listenerPort("inbound"), UpstreamProtocol.HTTP2, 0);
-             MeshProxy a2Proxy = outbound(a2, bProxy.listenerPort("inbound"), UpstreamProtocol.HTTP1, 3)) {
+             MeshProxy a1Proxy = MeshMutualTlsTest.clientSide(a1, bProxy.listenerPort("inbound"), UpstreamProtocol.HTTP2, 0);
+             MeshProxy a2Proxy = MeshMutualTlsTest.clientSide(a2, bProxy.listenerPort("inbound"), UpstreamProtocol.HTTP1, 3)) {
             int[] ports = {a1Proxy.listenerPort("outbound"), a2Proxy.listenerPort("outbound")};
             for (int i = 0; i < 4; i++) {
                 int port = ports[i % 2];

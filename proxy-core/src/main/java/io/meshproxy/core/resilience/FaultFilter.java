@@ -4,12 +4,11 @@ import io.meshproxy.core.config.FaultPolicy;
 import io.meshproxy.core.filter.HttpFilter;
 import io.meshproxy.core.filter.HttpService;
 import io.meshproxy.core.filter.RequestContext;
-import io.meshproxy.core.http.Body;
-import io.meshproxy.core.http.Headers;
 import io.meshproxy.core.http.HttpRequest;
 import io.meshproxy.core.http.HttpResponse;
 import io.meshproxy.core.http.LocalReplyException;
 import io.meshproxy.core.http.ResponseFlag;
+import io.meshproxy.core.internal.transport.LocalReplies;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -92,11 +91,7 @@ public final class FaultFilter implements HttpFilter {
         }
         FaultPolicy.Abort abort = policy.abort();
         ctx.responseCodeDetails(ResponseFlag.FI.details()); // as the HTTP abort's local reply records it
-        Headers headers = new Headers();
-        headers.set("content-type", "application/grpc");
-        headers.set("grpc-status", Integer.toString(abort.grpcStatus()));
-        headers.set("grpc-message", ResponseFlag.FI.details());
-        return CompletableFuture.completedFuture(new HttpResponse(200, headers, Body.empty()));
+        return CompletableFuture.completedFuture(LocalReplies.grpc(abort.grpcStatus(), ResponseFlag.FI.details()));
     }
 
     /** True with probability {@code percent / 100}: never at 0, always at 100. */

@@ -22,10 +22,6 @@ import io.meshproxy.core.testing.H2cClient;
 import io.meshproxy.core.testing.RawHttp;
 import io.meshproxy.core.testing.RequestLogs;
 import io.meshproxy.core.testing.TestUpstream;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
@@ -257,28 +253,6 @@ class FaultInjectionTest {
         return new String(r.body().aggregate(1 << 16).get(10, TimeUnit.SECONDS).bytes(), StandardCharsets.UTF_8);
     }
 
-    private static final MethodDescriptor<byte[], byte[]> UNARY = MethodDescriptor.<byte[], byte[]>newBuilder()
-            .setType(MethodDescriptor.MethodType.UNARY)
-            .setFullMethodName(MethodDescriptor.generateFullMethodName("meshproxy.test.Echo", "Unary"))
-            .setRequestMarshaller(BytesMarshaller.INSTANCE)
-            .setResponseMarshaller(BytesMarshaller.INSTANCE)
-            .build();
-
-    private static final class BytesMarshaller implements MethodDescriptor.Marshaller<byte[]> {
-        static final BytesMarshaller INSTANCE = new BytesMarshaller();
-
-        @Override
-        public InputStream stream(byte[] value) {
-            return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-            try {
-                return stream.readAllBytes();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-    }
+    private static final MethodDescriptor<byte[], byte[]> UNARY = io.meshproxy.core.testing.GrpcBytes.method(
+            "meshproxy.test.Echo", MethodDescriptor.MethodType.UNARY, "Unary");
 }
